@@ -44,6 +44,7 @@ export class LoadError extends AdvkitError {
 
 export function describeValue(v: unknown): string {
   if (typeof v === 'string') return JSON.stringify(v);
-  if (Array.isArray(v)) return `[${v.slice(0, 6).map(describeValue).join(', ')}${v.length > 6 ? ', …' : ''}]`;
+  if (Array.isArray(v))
+    return `[${v.slice(0, 6).map(describeValue).join(', ')}${v.length > 6 ? ', …' : ''}]`;
   return String(v);
 }

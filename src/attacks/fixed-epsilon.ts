@@ -1,0 +1,178 @@
+/**
+ * The shared ε driver. It validates the call, resolves targets, then for each
+ * ε asks the attack for one perturbed batch, enforces the threat model
+ * (ε-ball, then bounds) once more, and judges the result on the model. An
+ * attack author writes only `perturb` for a single ε.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../errors.js';
+import type { Classifier } from '../model/classifier.js';
+import { validateEpsilons, validateImages, validateLabels } from '../model/validate.js';
+import { clipToBounds } from '../threat-model/bounds.js';
+import { crossEntropy, type LossName } from '../threat-model/losses.js';
+import { getNorm, type Norm, type NormName } from '../threat-model/norms.js';
+import { type Goal, resolveTargets, UNTARGETED } from '../threat-model/targets.js';
+import type { Attack, AttackCall, AttackDescription, AttackResult } from './types.js';
+
+/** Everything a single-ε perturbation needs; tensors are owned by the driver. */
+export interface AttackContext {
+  model: Classifier;
+  /** The model whose gradient is used: a surrogate, or `model` itself. */
+  attacker: Classifier;
+  x: tf.Tensor4D;
+  labels: Int32Array;
+  labelsT: tf.Tensor1D;
+  targets?: Int32Array;
+  targetsT?: tf.Tensor1D;
+  goal: Goal;
+  seed: number;
+  indices: Int32Array;
+}
+
+export interface BaseOptions {
+  /** Threat-model norm. Default 'linf'. */
+  norm?: NormName;
+  /** Loss the attack ascends: 'ce' (default), 'cw' or 'dlr'. */
+  loss?: LossName;
+  /** Take gradients from this model instead (transfer attack); results are judged on the attacked model. */
+  surrogate?: Classifier;
+}
+
+export abstract class FixedEpsilonAttack implements Attack {
+  abstract readonly name: string;
+  readonly norm: NormName;
+  protected readonly normImpl: Norm;
+  protected readonly loss: LossName;
+  protected readonly surrogate?: Classifier;
+
+  constructor(options: BaseOptions = {}) {
+    this.normImpl = getNorm(options.norm ?? 'linf');
+    this.norm = this.normImpl.name;
+    this.loss = options.loss ?? 'ce';
+    this.surrogate = options.surrogate;
+  }
+
+  abstract describe(): AttackDescription;
+
+  /** One perturbed batch at `eps` > 0, in the ε-ball and the bounds. */
+  protected abstract perturb(ctx: AttackContext, eps: number): Promise<tf.Tensor4D>;
+
+  protected baseDescription(): Pick<AttackDescription, 'norm' | 'loss' | 'transfer'> {
+    return { norm: this.norm, loss: this.loss, transfer: this.surrogate !== undefined };
+  }
+
+  async run(
+    model: Classifier,
+    call: AttackCall,
+    epsilons: number | readonly number[],
+  ): Promise<AttackResult[]> {
+    const epsList = validateEpsilons(epsilons);
+    const x = await validateImages(model, call.x);
+    const n = x.shape[0];
+    const labels = await validateLabels(model, call.labels, n);
+    const attacker = this.surrogate ?? model;
+    if (attacker !== model) {
+      if (
+        attacker.inputShape.join() !== model.inputShape.join() ||
+        attacker.numClasses !== model.numClasses
+      ) {
+        throw new InputError(
+          'CLASS_COUNT_MISMATCH',
+          `the surrogate (input [${attacker.inputShape}], ${attacker.numClasses} classes) must match the attacked model (input [${model.inputShape}], ${model.numClasses} classes)`,
+        );
+      }
+    }
+    const goal = call.goal ?? UNTARGETED;
+    const seed = call.seed ?? 0;
+    const indices = Int32Array.from(call.indices ?? Array.from({ length: n }, (_, i) => i));
+    if (indices.length !== n) {
+      throw new InputError(
+        'INVALID_OPTION',
+        `indices has ${indices.length} entries but the batch has ${n} images`,
+      );
+    }
+    let targets: Int32Array | undefined;
+    if (goal.kind === 'targeted') {
+      let leastLikely: Int32Array | undefined;
+      if (goal.rule.kind === 'least-likely') {
+        const ll = tf.tidy(() => tf.argMin(attacker.logits(x), 1));
+        leastLikely = new Int32Array(await ll.data());
+        ll.dispose();
+      }
+      targets = resolveTargets(goal.rule, labels, model.numClasses, seed, indices, leastLikely);
+    }
+    const labelsT = tf.tensor1d(labels, 'int32');
+    const targetsT = targets ? tf.tensor1d(targets, 'int32') : undefined;
+    const ctx: AttackContext = {
+      model,
+      attacker,
+      x,
+      labels,
+      labelsT,
+      targets,
+      targetsT,
+      goal,
+      seed,
+      indices,
+    };
+    const results: AttackResult[] = [];
+    try {
+      for (const eps of epsList) {
+        const raw = eps === 0 ? tf.clone(x) : await this.perturb(ctx, eps);
+        const xAdv =
+          eps === 0
+            ? raw
+            : tf.tidy(
+                () =>
+                  clipToBounds(
+                    this.normImpl.projectAround(raw, x, eps),
+                    model.bounds,
+                  ) as tf.Tensor4D,
+              );
+        if (xAdv !== raw) raw.dispose();
+        results.push(await judge(ctx, this.normImpl, xAdv, eps));
+      }
+    } catch (e) {
+      for (const r of results) r.xAdv.dispose();
+      throw e;
+    } finally {
+      labelsT.dispose();
+      targetsT?.dispose();
+    }
+    return results;
+  }
+}
+
+async function judge(
+  ctx: AttackContext,
+  norm: Norm,
+  xAdv: tf.Tensor4D,
+  eps: number,
+): Promise<AttackResult> {
+  const packed = tf.tidy(() => {
+    const z = ctx.model.logits(xAdv);
+    const p = tf.softmax(z);
+    return [
+      tf.argMax(z, 1),
+      tf.max(p, 1),
+      crossEntropy(z, ctx.labelsT),
+      norm.distance(tf.sub(xAdv, ctx.x)),
+    ];
+  });
+  const [pred, conf, loss, dist] = await Promise.all(packed.map((t) => t.data()));
+  tf.dispose(packed);
+  const predicted = Array.from(pred as Int32Array);
+  const success = predicted.map((p, i) =>
+    ctx.targets ? p === ctx.targets[i] : p !== ctx.labels[i],
+  );
+  return {
+    epsilon: eps,
+    xAdv,
+    success,
+    predicted,
+    confidence: Array.from(conf),
+    loss: Array.from(loss),
+    distance: Array.from(dist),
+    targets: ctx.targets ? Array.from(ctx.targets) : undefined,
+  };
+}

@@ -1,0 +1,57 @@
+import { InputError } from '../errors.js';
+import { BIM, type BIMOptions } from './bim.js';
+import { FGSM, type FGSMOptions } from './fgsm.js';
+import { FGSMRandomStart, type FGSMRandomStartOptions } from './fgsm-random-start.js';
+import { MIFGSM, type MIFGSMOptions } from './mifgsm.js';
+import { PGD, type PGDOptions } from './pgd.js';
+import { RFGSM, type RFGSMOptions } from './rfgsm.js';
+import type { Attack } from './types.js';
+
+export { BIM, type BIMOptions, bimPaperSchedule } from './bim.js';
+export { FGSM, type FGSMOptions } from './fgsm.js';
+export { FGSMRandomStart, type FGSMRandomStartOptions } from './fgsm-random-start.js';
+export type { AttackContext, BaseOptions } from './fixed-epsilon.js';
+export { FixedEpsilonAttack } from './fixed-epsilon.js';
+export { objectiveGradient } from './gradient.js';
+export { MIFGSM, type MIFGSMOptions } from './mifgsm.js';
+export { PGD, type PGDOptions } from './pgd.js';
+export { RFGSM, type RFGSMOptions } from './rfgsm.js';
+export type { StepSizeOptions } from './step-size.js';
+export * from './types.js';
+
+/** Options of every attack, by name, for `createAttack`. */
+export interface AttackOptionsByName {
+  fgsm: FGSMOptions;
+  'fgsm-rs': FGSMRandomStartOptions;
+  rfgsm: RFGSMOptions;
+  bim: BIMOptions;
+  pgd: PGDOptions;
+  mifgsm: MIFGSMOptions;
+}
+export type AttackName = keyof AttackOptionsByName;
+
+const FACTORIES: { [K in AttackName]: (o: AttackOptionsByName[K]) => Attack } = {
+  fgsm: (o) => new FGSM(o),
+  'fgsm-rs': (o) => new FGSMRandomStart(o),
+  rfgsm: (o) => new RFGSM(o),
+  bim: (o) => new BIM(o),
+  pgd: (o) => new PGD(o),
+  mifgsm: (o) => new MIFGSM(o),
+};
+
+export const ATTACK_NAMES = Object.keys(FACTORIES) as AttackName[];
+
+/** Build an attack by name: fgsm, fgsm-rs, rfgsm, bim, pgd, mifgsm. */
+export function createAttack<K extends AttackName>(
+  name: K,
+  options: AttackOptionsByName[K] = {},
+): Attack {
+  const make = FACTORIES[name] as ((o: AttackOptionsByName[K]) => Attack) | undefined;
+  if (!make) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `unknown attack ${JSON.stringify(name)}; expected one of ${ATTACK_NAMES.join(', ')}`,
+    );
+  }
+  return make(options);
+}

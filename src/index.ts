@@ -1,0 +1,48 @@
+/**
+ * advkit's public surface: adversarial-robustness testing for TF.js image
+ * classifiers. Browser-safe: nothing here imports a Node-only module (the
+ * Node helpers live in `advkit/node`).
+ */
+export * from './attacks/index.js';
+export { type BackendName, currentBackend, setBackend } from './backend/index.js';
+export { AdvkitError, type ErrorCode, InputError, LoadError } from './errors.js';
+export {
+  Classifier,
+  type ClassifierInfo,
+  type ClassifierOptions,
+  type ModelFunction,
+  type ModelMode,
+  type Network,
+  type OutputKind,
+} from './model/classifier.js';
+export type { CustomPreprocess, Normalization, Preprocess } from './model/preprocess.js';
+export { validateEpsilons, validateImages, validateLabels } from './model/validate.js';
+export { type Bounds, clipToBounds, DEFAULT_BOUNDS } from './threat-model/bounds.js';
+export {
+  crossEntropy,
+  cwMargin,
+  dlr,
+  LOSS_NAMES,
+  type LossName,
+  lossByName,
+  objective,
+} from './threat-model/losses.js';
+export {
+  getNorm,
+  L1,
+  L2,
+  Linf,
+  NORM_NAMES,
+  type Norm,
+  type NormName,
+} from './threat-model/norms.js';
+export { createRng, exampleRng, type Rng } from './threat-model/rng.js';
+export {
+  describeGoal,
+  type Goal,
+  parseTargetRule,
+  resolveTargets,
+  type TargetRule,
+  targeted,
+  UNTARGETED,
+} from './threat-model/targets.js';

@@ -1,0 +1,227 @@
+/**
+ * The model under attack. A `Classifier` wraps a TF.js LayersModel,
+ * GraphModel or plain function and carries what the threat model needs:
+ * input bounds, preprocessing inside the differentiable path, the mode
+ * (eval unless asked), the number of classes, and whether the network
+ * emits logits or probabilities.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../errors.js';
+import { type Bounds, checkBounds, DEFAULT_BOUNDS } from '../threat-model/bounds.js';
+import { type PreparedPreprocess, type Preprocess, preparePreprocess } from './preprocess.js';
+
+export type ModelFunction = (x: tf.Tensor4D) => tf.Tensor;
+export type Network = tf.LayersModel | tf.GraphModel | ModelFunction;
+export type ModelMode = 'eval' | 'train';
+export type OutputKind = 'logits' | 'probabilities';
+
+export interface ClassifierOptions {
+  /** Pixel bounds of valid inputs. Default [0, 1]. */
+  bounds?: readonly number[];
+  /** Normalisation or custom preprocessing, differentiated through. */
+  preprocess?: Preprocess;
+  /** 'eval' (default) runs dropout/batch-norm in inference mode. */
+  mode?: ModelMode;
+  /**
+   * What the network outputs. Default: 'probabilities' when a LayersModel
+   * ends in softmax, else 'logits'.
+   */
+  output?: OutputKind;
+  /** Expected class count; checked against the network's output. */
+  numClasses?: number;
+  /** Input shape [h, w, c]; required for a plain function. */
+  inputShape?: readonly number[];
+  /** Name for reports. */
+  name?: string;
+}
+
+export interface ClassifierInfo {
+  name: string;
+  kind: 'layers-model' | 'graph-model' | 'function';
+  inputShape: [number, number, number];
+  numClasses: number;
+  bounds: Bounds;
+  mode: ModelMode;
+  output: OutputKind;
+  preprocessing: string;
+}
+
+function endsInSoftmax(model: tf.LayersModel): boolean {
+  const last = model.layers[model.layers.length - 1];
+  if (!last) return false;
+  const cfg = last.getConfig() as { activation?: unknown };
+  return cfg.activation === 'softmax' || last.getClassName() === 'Softmax';
+}
+
+function staticInputShape(shape: readonly (number | null)[] | undefined): number[] | undefined {
+  if (!shape || shape.length !== 4) return undefined;
+  const hwc = shape.slice(1);
+  return hwc.every((d) => typeof d === 'number' && d > 0) ? (hwc as number[]) : undefined;
+}
+
+export class Classifier {
+  readonly info: ClassifierInfo;
+  private readonly forward: (x: tf.Tensor4D) => tf.Tensor;
+  private readonly pre: PreparedPreprocess;
+  /** The wrapped network, for checksums and saving. */
+  readonly network: Network;
+
+  private constructor(
+    network: Network,
+    info: ClassifierInfo,
+    forward: (x: tf.Tensor4D) => tf.Tensor,
+    pre: PreparedPreprocess,
+  ) {
+    this.network = network;
+    this.info = info;
+    this.forward = forward;
+    this.pre = pre;
+  }
+
+  /**
+   * Wrap a network. Runs one forward pass on a blank input to learn (and
+   * check) the number of classes.
+   */
+  static create(network: Network, options: ClassifierOptions = {}): Classifier {
+    const bounds = checkBounds(options.bounds ?? DEFAULT_BOUNDS);
+    const mode = options.mode ?? 'eval';
+    if (mode !== 'eval' && mode !== 'train') {
+      throw new InputError(
+        'INVALID_OPTION',
+        `mode must be 'eval' or 'train'; received ${JSON.stringify(mode)}`,
+      );
+    }
+    let kind: ClassifierInfo['kind'];
+    let forward: (x: tf.Tensor4D) => tf.Tensor;
+    let shapeFromModel: number[] | undefined;
+    let output: OutputKind = options.output ?? 'logits';
+    if (network instanceof tf.LayersModel) {
+      kind = 'layers-model';
+      const training = mode === 'train';
+      forward = (x) => network.apply(x, { training }) as tf.Tensor;
+      shapeFromModel = staticInputShape(network.inputs[0]?.shape);
+      if (!options.output && endsInSoftmax(network)) output = 'probabilities';
+    } else if (network instanceof tf.GraphModel) {
+      kind = 'graph-model';
+      if (mode === 'train') {
+        throw new InputError(
+          'INVALID_OPTION',
+          "a GraphModel has no training mode; use mode 'eval'",
+        );
+      }
+      forward = (x) => network.execute(x) as tf.Tensor;
+      shapeFromModel = staticInputShape(network.inputs[0]?.shape as number[] | undefined);
+    } else if (typeof network === 'function') {
+      kind = 'function';
+      forward = network;
+    } else {
+      throw new InputError(
+        'INVALID_OPTION',
+        'network must be a tf.LayersModel, a tf.GraphModel or a function (x: Tensor4D) => logits',
+      );
+    }
+    const given = options.inputShape ? [...options.inputShape] : undefined;
+    if (given && (given.length !== 3 || !given.every((d) => Number.isInteger(d) && d > 0))) {
+      throw new InputError(
+        'INVALID_SHAPE',
+        `inputShape must be [height, width, channels]; received [${given}]`,
+      );
+    }
+    if (given && shapeFromModel && given.join() !== shapeFromModel.join()) {
+      throw new InputError(
+        'INVALID_SHAPE',
+        `inputShape [${given}] does not match the model's input [${shapeFromModel}]`,
+      );
+    }
+    const inputShape = (given ?? shapeFromModel) as [number, number, number] | undefined;
+    if (!inputShape) {
+      throw new InputError(
+        'INVALID_SHAPE',
+        'cannot tell the input shape of this model; pass inputShape: [height, width, channels]',
+      );
+    }
+    const pre = preparePreprocess(options.preprocess, inputShape[2]);
+    const outShape = tf.tidy(() => {
+      const probe = tf.fill([1, ...inputShape], bounds[0]) as tf.Tensor4D;
+      return forward(pre.apply(probe)).shape;
+    });
+    if (outShape.length !== 2 || outShape[0] !== 1) {
+      pre.dispose();
+      throw new InputError(
+        'INVALID_SHAPE',
+        `the model must output [batch, classes]; it output [${outShape}] for one input`,
+      );
+    }
+    const numClasses = outShape[1];
+    if (options.numClasses !== undefined && options.numClasses !== numClasses) {
+      pre.dispose();
+      throw new InputError(
+        'CLASS_COUNT_MISMATCH',
+        `expected ${options.numClasses} classes but the model outputs ${numClasses}`,
+      );
+    }
+    if (numClasses < 2) {
+      pre.dispose();
+      throw new InputError(
+        'CLASS_COUNT_MISMATCH',
+        `a classifier needs at least 2 output classes; the model outputs ${numClasses} (wrap a single-logit model as logits [0, z])`,
+      );
+    }
+    const info: ClassifierInfo = {
+      name:
+        options.name ??
+        (kind === 'function' ? 'function' : ((network as tf.LayersModel).name ?? kind)),
+      kind,
+      inputShape,
+      numClasses,
+      bounds,
+      mode,
+      output,
+      preprocessing: pre.description,
+    };
+    return new Classifier(network, info, forward, pre);
+  }
+
+  get bounds(): Bounds {
+    return this.info.bounds;
+  }
+  get numClasses(): number {
+    return this.info.numClasses;
+  }
+  get inputShape(): [number, number, number] {
+    return this.info.inputShape;
+  }
+
+  /**
+   * Logits of pixel-space inputs, differentiable. A network that outputs
+   * probabilities yields log-probabilities, which softmax maps back to the
+   * same probabilities, so no softmax is ever applied twice.
+   */
+  logits(x: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy((): tf.Tensor2D => {
+      const out = this.forward(this.pre.apply(x)) as tf.Tensor2D;
+      const f = out.dtype === 'float32' ? out : tf.cast(out, 'float32');
+      return this.info.output === 'probabilities'
+        ? (tf.log(tf.maximum(f, 1e-30)) as tf.Tensor2D)
+        : f;
+    });
+  }
+
+  /** Predicted class and its softmax probability, per example. */
+  async predict(x: tf.Tensor4D): Promise<{ labels: Int32Array; confidence: Float32Array }> {
+    const [lab, conf] = tf.tidy(() => {
+      const p = tf.softmax(this.logits(x));
+      return [tf.argMax(p, 1), tf.max(p, 1)];
+    });
+    const labels = new Int32Array(await lab.data());
+    const confidence = new Float32Array(await conf.data());
+    lab.dispose();
+    conf.dispose();
+    return { labels, confidence };
+  }
+
+  /** Frees tensors the classifier owns (not the wrapped network). */
+  dispose(): void {
+    this.pre.dispose();
+  }
+}

@@ -1,0 +1,21 @@
+import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../errors.js';
+
+/** Input bounds `[lo, hi]` in pixel space, e.g. [0, 1] or [0, 255]. */
+export type Bounds = readonly [number, number];
+
+export const DEFAULT_BOUNDS: Bounds = [0, 1];
+
+export function checkBounds(bounds: readonly number[], name = 'bounds'): Bounds {
+  if (bounds.length !== 2 || !bounds.every(Number.isFinite) || !(bounds[0] < bounds[1])) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `${name} must be two finite numbers lo < hi, e.g. [0, 1] or [0, 255]; received [${bounds.join(', ')}]`,
+    );
+  }
+  return [bounds[0], bounds[1]];
+}
+
+export function clipToBounds<T extends tf.Tensor>(x: T, bounds: Bounds): T {
+  return tf.clipByValue(x, bounds[0], bounds[1]);
+}

@@ -1,0 +1,135 @@
+/**
+ * Per-example losses on logits. Attacks maximise `objective(...)`, which
+ * folds the goal in: untargeted attacks push the true label's loss up,
+ * targeted attacks push the target's loss down. Nothing here averages over
+ * the batch, so the batch size never rescales a gradient.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../errors.js';
+
+export type LossName = 'ce' | 'cw' | 'dlr';
+export const LOSS_NAMES: readonly LossName[] = ['ce', 'cw', 'dlr'];
+
+/** Cross-entropy of softmax(logits) against `labels`, per example. */
+export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const logp = tf.logSoftmax(logits);
+    const onehot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
+    return tf.neg(tf.sum(tf.mul(logp, onehot), 1)) as tf.Tensor1D;
+  });
+}
+
+/** z_label and the largest other logit. */
+function labelAndBestOther(logits: tf.Tensor2D, labels: tf.Tensor1D): [tf.Tensor1D, tf.Tensor1D] {
+  const onehot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
+  const zy = tf.sum(tf.mul(logits, onehot), 1) as tf.Tensor1D;
+  // Push the label's own logit far below the rest so `max` picks another class.
+  const others = tf.sub(logits, tf.mul(onehot, 1e9));
+  return [zy, tf.max(others, 1) as tf.Tensor1D];
+}
+
+/**
+ * Carlini–Wagner margin, max_{i≠y} z_i − z_y: positive exactly when the
+ * example is misclassified.
+ */
+export function cwMargin(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const [zy, zOther] = labelAndBestOther(logits, labels);
+    return tf.sub(zOther, zy) as tf.Tensor1D;
+  });
+}
+
+/**
+ * Difference of logits ratio (Croce & Hein 2020), untargeted form:
+ * −(z_y − max_{i≠y} z_i) / (z_π1 − z_π3 + 1e-12), π sorting logits
+ * descending. Invariant to shifting and scaling the logits.
+ */
+export function dlr(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    if (logits.shape[1] < 3) {
+      throw new InputError(
+        'INVALID_OPTION',
+        `the DLR loss needs at least 3 classes; the model has ${logits.shape[1]}`,
+      );
+    }
+    const [zy, zOther] = labelAndBestOther(logits, labels);
+    const top = tf.topk(logits, 3).values;
+    const [z1, , z3] = tf.unstack(top, 1);
+    return tf.neg(tf.div(tf.sub(zy, zOther), tf.add(tf.sub(z1, z3), 1e-12))) as tf.Tensor1D;
+  });
+}
+
+/**
+ * Targeted DLR (Croce & Hein 2020): −(z_y − z_t) / (z_π1 − (z_π3 + z_π4)/2 + 1e-12).
+ * Needs at least 4 classes.
+ */
+function dlrTargeted(logits: tf.Tensor2D, labels: tf.Tensor1D, targets: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    if (logits.shape[1] < 4) {
+      throw new InputError(
+        'INVALID_OPTION',
+        `the targeted DLR loss needs at least 4 classes; the model has ${logits.shape[1]}`,
+      );
+    }
+    const k = logits.shape[1];
+    const zy = tf.sum(tf.mul(logits, tf.oneHot(tf.cast(labels, 'int32'), k)), 1);
+    const zt = tf.sum(tf.mul(logits, tf.oneHot(tf.cast(targets, 'int32'), k)), 1);
+    const [z1, , z3, z4] = tf.unstack(tf.topk(logits, 4).values, 1);
+    const denom = tf.add(tf.sub(z1, tf.div(tf.add(z3, z4), 2)), 1e-12);
+    return tf.neg(tf.div(tf.sub(zy, zt), denom)) as tf.Tensor1D;
+  });
+}
+
+/** The loss a report shows for `name`, against `labels` (true labels). */
+export function lossByName(name: LossName, logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  switch (name) {
+    case 'ce':
+      return crossEntropy(logits, labels);
+    case 'cw':
+      return cwMargin(logits, labels);
+    case 'dlr':
+      return dlr(logits, labels);
+    default:
+      throw new InputError(
+        'INVALID_OPTION',
+        `unknown loss ${JSON.stringify(name)}; expected one of ${LOSS_NAMES.join(', ')}`,
+      );
+  }
+}
+
+/**
+ * The quantity an attack maximises, per example. Untargeted: the loss of the
+ * true label. Targeted (targets given): the negated loss of the target
+ * (cross-entropy), the target's margin over the best other class (CW), or the
+ * targeted DLR.
+ */
+export function objective(
+  name: LossName,
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  targets?: tf.Tensor1D,
+): tf.Tensor1D {
+  if (!targets) return lossByName(name, logits, labels);
+  return tf.tidy(() => {
+    switch (name) {
+      case 'ce':
+        return tf.neg(crossEntropy(logits, targets));
+      case 'cw':
+        return tf.neg(cwMargin(logits, targets));
+      case 'dlr':
+        return dlrTargeted(logits, labels, targets);
+      default:
+        return lossByName(name, logits, labels);
+    }
+  });
+}
+
+export function checkLoss(name: string): LossName {
+  if (!(LOSS_NAMES as readonly string[]).includes(name)) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `unknown loss ${JSON.stringify(name)}; expected one of ${LOSS_NAMES.join(', ')}`,
+    );
+  }
+  return name as LossName;
+}

@@ -1,0 +1,69 @@
+/**
+ * Small deterministic models and inputs shared by the tests.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Classifier, type ClassifierOptions, createRng } from '../src/index.js';
+
+export function seededTensor(shape: number[], seed: number, lo = 0, hi = 1): tf.Tensor {
+  const rng = createRng(seed);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = lo + (hi - lo) * rng.next();
+  return tf.tensor(data, shape);
+}
+
+/**
+ * A tiny conv net with fixed seeded weights (conv 3×3 → relu → maxpool →
+ * dense), written with plain ops so its logits are a pure function of x.
+ */
+export function tinyCnn(
+  options: ClassifierOptions & { channels?: number; classes?: number; size?: number } = {},
+): {
+  model: Classifier;
+  dispose(): void;
+} {
+  const c = options.channels ?? 1;
+  const k = options.classes ?? 4;
+  const s = options.size ?? 8;
+  const w1 = tf.keep(seededTensor([3, 3, c, 4], 11, -0.6, 0.6)) as tf.Tensor4D;
+  const b1 = tf.keep(seededTensor([4], 12, -0.1, 0.1));
+  const feat = (s / 2) * (s / 2) * 4;
+  const w2 = tf.keep(seededTensor([feat, k], 13, -0.5, 0.5)) as tf.Tensor2D;
+  const b2 = tf.keep(seededTensor([k], 14, -0.1, 0.1));
+  const net = (x: tf.Tensor4D) =>
+    tf.tidy(() => {
+      const h = tf.relu(tf.add(tf.conv2d(x, w1, 1, 'same'), b1)) as tf.Tensor4D;
+      const p = tf.maxPool(h, 2, 2, 'valid');
+      return tf.add(tf.matMul(p.reshape([x.shape[0], feat]), w2), b2);
+    });
+  const model = Classifier.create(net, { inputShape: [s, s, c], ...options });
+  return {
+    model,
+    dispose() {
+      model.dispose();
+      tf.dispose([w1, b1, w2, b2]);
+    },
+  };
+}
+
+/** A linear classifier z = W·flatten(x) + b with given weights. */
+export function linearModel(
+  weights: number[][],
+  bias: number[],
+  inputShape: [number, number, number],
+  options: ClassifierOptions = {},
+): { model: Classifier; dispose(): void } {
+  const d = inputShape[0] * inputShape[1] * inputShape[2];
+  const W = tf.keep(tf.tensor2d(weights.flat(), [weights.length, d]).transpose()) as tf.Tensor2D;
+  const b = tf.keep(tf.tensor1d(bias));
+  const net = (x: tf.Tensor4D) =>
+    tf.tidy(() => tf.add(tf.matMul(x.reshape([x.shape[0], d]), W), b));
+  const model = Classifier.create(net, { inputShape, ...options });
+  return {
+    model,
+    dispose() {
+      model.dispose();
+      tf.dispose([W, b]);
+    },
+  };
+}
