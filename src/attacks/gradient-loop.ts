@@ -8,7 +8,6 @@
  *   x_{k+1} = clip(Π_ε(x_k + α·δ*(d_k)))   d_k = ∇L(x_k), or momentum of it
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Classifier } from '../model/classifier.js';
 import { clipToBounds } from '../threat-model/bounds.js';
 import { objective } from '../threat-model/losses.js';
 import type { Norm } from '../threat-model/norms.js';
@@ -35,7 +34,7 @@ export interface LoopConfig {
   momentum?: number;
   /**
    * 'last' returns the final iterate (FGSM, BIM); 'best' keeps, per example,
-   * a successful iterate if any, else the one with the highest objective,
+   * the first successful iterate if any, else the one with the highest objective,
    * over all iterates and restarts (PGD, MI-FGSM).
    */
   keep: 'last' | 'best';
@@ -116,7 +115,9 @@ class BestSoFar {
     let any = false;
     for (let i = 0; i < take.length; i++) {
       const ok = ctx.targets ? p[i] === ctx.targets[i] : p[i] !== ctx.labels[i];
-      const better = (ok && !this.success[i]) || (ok === !!this.success[i] && s[i] > this.score[i]);
+      // The first success is final: later iterates never replace it, so
+      // whether other examples of the batch still run changes nothing.
+      const better = !this.success[i] && (ok || s[i] > this.score[i]);
       if (better || this.x === undefined) {
         take[i] = 1;
         any = true;

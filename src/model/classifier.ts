@@ -54,7 +54,7 @@ function endsInSoftmax(model: tf.LayersModel): boolean {
 }
 
 function staticInputShape(shape: readonly (number | null)[] | undefined): number[] | undefined {
-  if (!shape || shape.length !== 4) return undefined;
+  if (shape?.length !== 4) return undefined;
   const hwc = shape.slice(1);
   return hwc.every((d) => typeof d === 'number' && d > 0) ? (hwc as number[]) : undefined;
 }
