@@ -56,7 +56,11 @@ export function perExampleNoise(
   return tf.tensor(buf, [...shape]);
 }
 
-function startPoint(ctx: AttackContext, cfg: LoopConfig, round: number): tf.Tensor4D {
+export function startPoint(
+  ctx: AttackContext,
+  cfg: Pick<LoopConfig, 'start' | 'norm' | 'eps'>,
+  round: number,
+): tf.Tensor4D {
   const { x } = ctx;
   const bounds = ctx.model.bounds;
   switch (cfg.start.kind) {
@@ -88,7 +92,7 @@ function startPoint(ctx: AttackContext, cfg: LoopConfig, round: number): tf.Tens
 }
 
 /** Best iterate so far, per example; owns its tensor. */
-class BestSoFar {
+export class BestSoFar {
   x: tf.Tensor4D | undefined;
   score: Float32Array;
   success: Uint8Array;
@@ -142,9 +146,9 @@ class BestSoFar {
 }
 
 /** Judge `cand` on the attacked model and offer it to `best`. */
-async function offer(
+export async function offer(
   ctx: AttackContext,
-  cfg: LoopConfig,
+  cfg: Pick<LoopConfig, 'loss'>,
   best: BestSoFar,
   cand: tf.Tensor4D,
 ): Promise<void> {

@@ -1,4 +1,5 @@
 import { InputError } from '../errors.js';
+import { APGD, type APGDOptions } from './apgd.js';
 import { BIM, type BIMOptions } from './bim.js';
 import { FGSM, type FGSMOptions } from './fgsm.js';
 import { FGSMRandomStart, type FGSMRandomStartOptions } from './fgsm-random-start.js';
@@ -7,6 +8,7 @@ import { PGD, type PGDOptions } from './pgd.js';
 import { RFGSM, type RFGSMOptions } from './rfgsm.js';
 import type { Attack } from './types.js';
 
+export { APGD, type APGDOptions, apgdCheckpoints } from './apgd.js';
 export { BIM, type BIMOptions, bimPaperSchedule } from './bim.js';
 export { FGSM, type FGSMOptions } from './fgsm.js';
 export { FGSMRandomStart, type FGSMRandomStartOptions } from './fgsm-random-start.js';
@@ -27,6 +29,7 @@ export interface AttackOptionsByName {
   bim: BIMOptions;
   pgd: PGDOptions;
   mifgsm: MIFGSMOptions;
+  apgd: APGDOptions;
 }
 export type AttackName = keyof AttackOptionsByName;
 
@@ -37,11 +40,12 @@ const FACTORIES: { [K in AttackName]: (o: AttackOptionsByName[K]) => Attack } = 
   bim: (o) => new BIM(o),
   pgd: (o) => new PGD(o),
   mifgsm: (o) => new MIFGSM(o),
+  apgd: (o) => new APGD(o),
 };
 
 export const ATTACK_NAMES = Object.keys(FACTORIES) as AttackName[];
 
-/** Build an attack by name: fgsm, fgsm-rs, rfgsm, bim, pgd, mifgsm. */
+/** Build an attack by name: fgsm, fgsm-rs, rfgsm, bim, pgd, mifgsm, apgd. */
 export function createAttack<K extends AttackName>(
   name: K,
   options: AttackOptionsByName[K] = {},

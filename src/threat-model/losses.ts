@@ -29,6 +29,20 @@ function labelAndBestOther(logits: tf.Tensor2D, labels: tf.Tensor1D): [tf.Tensor
 }
 
 /**
+ * The k largest logits per example, largest first. Built from max and
+ * argMax (whose gradients TF.js defines) because TopK has no gradient.
+ */
+function largestLogits(logits: tf.Tensor2D, k: number): tf.Tensor1D[] {
+  const out: tf.Tensor1D[] = [];
+  let rest: tf.Tensor2D = logits;
+  for (let i = 0; i < k; i++) {
+    out.push(tf.max(rest, 1) as tf.Tensor1D);
+    rest = tf.sub(rest, tf.mul(tf.oneHot(tf.argMax(rest, 1), logits.shape[1]), 1e9));
+  }
+  return out;
+}
+
+/**
  * Carlini–Wagner margin, max_{i≠y} z_i − z_y: positive exactly when the
  * example is misclassified.
  */
@@ -53,8 +67,7 @@ export function dlr(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
       );
     }
     const [zy, zOther] = labelAndBestOther(logits, labels);
-    const top = tf.topk(logits, 3).values;
-    const [z1, , z3] = tf.unstack(top, 1);
+    const [z1, , z3] = largestLogits(logits, 3);
     return tf.neg(tf.div(tf.sub(zy, zOther), tf.add(tf.sub(z1, z3), 1e-12))) as tf.Tensor1D;
   });
 }
@@ -74,7 +87,7 @@ function dlrTargeted(logits: tf.Tensor2D, labels: tf.Tensor1D, targets: tf.Tenso
     const k = logits.shape[1];
     const zy = tf.sum(tf.mul(logits, tf.oneHot(tf.cast(labels, 'int32'), k)), 1);
     const zt = tf.sum(tf.mul(logits, tf.oneHot(tf.cast(targets, 'int32'), k)), 1);
-    const [z1, , z3, z4] = tf.unstack(tf.topk(logits, 4).values, 1);
+    const [z1, , z3, z4] = largestLogits(logits, 4);
     const denom = tf.add(tf.sub(z1, tf.div(tf.add(z3, z4), 2)), 1e-12);
     return tf.neg(tf.div(tf.sub(zy, zt), denom)) as tf.Tensor1D;
   });

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import {
+  APGD,
+  apgdCheckpoints,
   BIM,
   Classifier,
   crossEntropy,
@@ -222,4 +224,36 @@ test('target rules: fixed, random ≠ label and seeded, least-likely, list', () 
     Array.from(resolveTargets({ kind: 'list', targets: [1, 1, 1, 1, 1, 2] }, labs, 4, 0, idx)),
     [1, 1, 1, 1, 1, 2],
   );
+});
+
+test('APGD: checkpoints follow the paper, and APGD is at least as strong as FGSM', async () => {
+  // p = 0.22, 0.41, 0.57, 0.70, … in doubles; ⌈p·100⌉ (0.57 rounds up to 58 as in AutoAttack).
+  assert.deepEqual(apgdCheckpoints(100), [22, 41, 58, 70, 80, 87, 93, 99]);
+  const eps = [0.02, 0.05];
+  const f = await new FGSM().run(cnn.model, { x, labels }, eps);
+  const a = await new APGD({ steps: 20 }).run(cnn.model, { x, labels, seed: 2 }, eps);
+  const d = await new APGD({ steps: 20, loss: 'dlr' }).run(cnn.model, { x, labels, seed: 2 }, eps);
+  for (let i = 0; i < eps.length; i++) {
+    assert.ok(
+      count(a[i].success) >= count(f[i].success),
+      `ε=${eps[i]}: APGD-CE ${count(a[i].success)} < FGSM ${count(f[i].success)}`,
+    );
+    assert.ok(
+      count(d[i].success) >= count(f[i].success),
+      `ε=${eps[i]}: APGD-DLR ${count(d[i].success)} < FGSM ${count(f[i].success)}`,
+    );
+  }
+  for (const r of [...f, ...a, ...d]) r.xAdv.dispose();
+  assert.throws(() => new APGD({ norm: 'l1' }), /linf and l2/);
+});
+
+test('CW and DLR losses drive attacks, untargeted and targeted', async () => {
+  for (const loss of ['cw', 'dlr'] as const) {
+    for (const goal of [undefined, targeted({ kind: 'least-likely' })]) {
+      const [r] = await new PGD({ steps: 5, loss }).run(cnn.model, { x, labels, goal, seed: 1 }, [0.2]);
+      assert.ok(count(r.success) > 0, `${loss} ${goal ? 'targeted' : 'untargeted'} never succeeded`);
+      assert.ok(r.distance.every((d) => d <= 0.2 + 1e-6));
+      r.xAdv.dispose();
+    }
+  }
 });

@@ -41,7 +41,12 @@ function coded(code: string, fragment: RegExp) {
 const cases: [string, () => Promise<unknown>, string, RegExp][] = [
   [
     'wrong rank',
-    () => new FGSM().run(cnn.model, { x: tf.zeros([8, 8, 1]) as unknown as tf.Tensor4D, labels: [0] }, [0.1]),
+    () =>
+      new FGSM().run(
+        cnn.model,
+        { x: tf.zeros([8, 8, 1]) as unknown as tf.Tensor4D, labels: [0] },
+        [0.1],
+      ),
     'INVALID_SHAPE',
     /\[batch, 8, 8, 1\]/,
   ],
