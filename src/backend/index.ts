@@ -7,6 +7,9 @@ import '@tensorflow/tfjs-backend-wasm';
 import { AdvkitError } from '../errors.js';
 import { registerAdvkitKernels } from './register.js';
 
+export { inputOnlyGradients, withInputOnlyGradients } from './input-only.js';
+export { registerAdvkitKernels, stockKernel } from './register.js';
+
 export type BackendName = 'wasm' | 'cpu' | 'webgl' | 'webgpu';
 
 let bannerSilenced = false;
@@ -32,7 +35,11 @@ function isNode(): boolean {
 export async function setBackend(name?: BackendName): Promise<BackendName> {
   silenceNodeBanner();
   registerAdvkitKernels();
-  const wanted: BackendName[] = name ? [name] : isNode() ? ['wasm', 'cpu'] : ['webgl', 'wasm', 'cpu'];
+  const wanted: BackendName[] = name
+    ? [name]
+    : isNode()
+      ? ['wasm', 'cpu']
+      : ['webgl', 'wasm', 'cpu'];
   for (const b of wanted) {
     try {
       if (await tf.setBackend(b)) {

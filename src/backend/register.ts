@@ -1,10 +1,60 @@
 /**
  * The one place advkit's custom kernels and gradients are registered.
  * Each kernel or gradient lives in its own file beside this one.
+ *
+ * wasm: Conv2DBackpropInput (fast), Conv2DBackpropFilter and the two
+ * depthwise backprop kernels (missing in TF.js 4.22), MaxPoolGrad (correct),
+ * DepthToSpace (fast). cpu: the input-only short cut of the two filter
+ * kernels. Every backend present: the FusedBatchNorm gradient, and its kernel
+ * wrapped to drop absent scale/offset inputs.
  */
+import * as tf from '@tensorflow/tfjs';
+import { batchNormGradConfig } from './batch-norm-grad.js';
+import { batchNormInputsConfig } from './batch-norm-inputs.js';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { depthToSpaceConfig } from './depth-to-space.js';
+import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.js';
+import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
+import { maxPoolGradConfig } from './max-pool-grad.js';
+
+type Factory = (backendName: string, stock: tf.KernelConfig | undefined) => tf.KernelConfig;
+
+const stockKernels = new Map<string, tf.KernelConfig>();
 let registered = false;
+
+/** Put `make`'s kernel in place of the backend's own (kept for `stockKernel`). */
+function override(backendName: string, kernelName: string, make: Factory): void {
+  const stock = tf.getKernel(kernelName, backendName);
+  if (stock != null) {
+    stockKernels.set(`${backendName}_${kernelName}`, stock);
+    tf.unregisterKernel(kernelName, backendName);
+  }
+  tf.registerKernel(make(backendName, stock));
+}
+
+/**
+ * The kernel TF.js registered before advkit replaced it, or undefined when
+ * TF.js has none (used by the benchmarks to compare against stock kernels).
+ */
+export function stockKernel(kernelName: string, backendName: string): tf.KernelConfig | undefined {
+  return stockKernels.get(`${backendName}_${kernelName}`);
+}
 
 export function registerAdvkitKernels(): void {
   if (registered) return;
   registered = true;
+  override('wasm', tf.Conv2DBackpropInput, conv2dBackpropInputConfig);
+  override('wasm', tf.Conv2DBackpropFilter, conv2dBackpropFilterConfig);
+  override('wasm', tf.DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInputConfig);
+  override('wasm', tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilterConfig);
+  override('wasm', tf.MaxPoolGrad, maxPoolGradConfig);
+  override('wasm', tf.DepthToSpace, depthToSpaceConfig);
+  override('cpu', tf.Conv2DBackpropFilter, conv2dBackpropFilterConfig);
+  override('cpu', tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilterConfig);
+  for (const b of ['wasm', 'cpu', 'webgl', 'webgpu']) {
+    if (tf.getKernel(tf.FusedBatchNorm, b) != null)
+      override(b, tf.FusedBatchNorm, batchNormInputsConfig);
+  }
+  tf.registerGradient(batchNormGradConfig);
 }

@@ -1,0 +1,55 @@
+/**
+ * `Conv2DBackpropInput` on wasm as one XNNPACK forward convolution of the
+ * spread output gradient with the rotated, in/out-swapped filter (see
+ * `transposed-conv.ts`). TF.js's own wasm kernel is a scalar loop about ten
+ * times slower than the forward pass; NCHW, which XNNPACK does not take,
+ * still goes to it.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { KernelRunner } from './kernel-util.js';
+import { rotate180, spreadForTransposedConv } from './transposed-conv.js';
+
+interface Attrs {
+  strides: number | [number, number];
+  pad: tf.backend_util.ExplicitPadding | 'valid' | 'same' | number;
+  dataFormat: 'NHWC' | 'NCHW';
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  inputShape: [number, number, number, number];
+}
+
+export function conv2dBackpropInputConfig(
+  backendName: string,
+  stock: tf.KernelConfig | undefined,
+): tf.KernelConfig {
+  return {
+    kernelName: tf.Conv2DBackpropInput,
+    backendName,
+    setupFunc: stock?.setupFunc,
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
+      const a = attrs as unknown as Attrs;
+      if (a.dataFormat === 'NCHW' && stock != null)
+        return stock.kernelFunc({ inputs, attrs, backend });
+      const r = new KernelRunner(backend, backendName);
+      const info = tf.backend_util.computeConv2DInfo(
+        a.inputShape,
+        filter.shape as [number, number, number, number],
+        a.strides,
+        1,
+        a.pad,
+        a.dimRoundingMode,
+      );
+      const { x, pads, owned } = spreadForTransposedConv(r, dy, info);
+      const rotated = rotate180(r, filter);
+      const swapped = r.runAndFree('Transpose', { x: rotated }, { perm: [0, 1, 3, 2] }, [rotated]);
+      const dx = r.run(
+        'Conv2D',
+        { x, filter: swapped },
+        { strides: 1, pad: pads, dataFormat: 'NHWC', dilations: 1 },
+      );
+      r.free(swapped);
+      if (owned) r.free(x);
+      return dx;
+    },
+  };
+}

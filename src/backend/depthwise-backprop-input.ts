@@ -1,0 +1,59 @@
+/**
+ * `DepthwiseConv2dNativeBackpropInput`, which the wasm backend lacks, as an
+ * XNNPACK forward depthwise convolution of the spread output gradient with the
+ * rotated filter (see `transposed-conv.ts`). With channel multiplier m the
+ * filter [fh, fw, c, m] becomes [fh, fw, c·m, 1] and the m partial results of
+ * each input channel are summed. Dilations are supported.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { type Info, KernelRunner, pair } from './kernel-util.js';
+import { rotate180, spreadForTransposedConv } from './transposed-conv.js';
+
+interface Attrs {
+  strides: number | [number, number];
+  dilations?: number | [number, number];
+  pad: tf.backend_util.ExplicitPadding | 'valid' | 'same' | number;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  inputShape: [number, number, number, number];
+}
+
+export function depthwiseBackpropInputConfig(backendName: string): tf.KernelConfig {
+  return {
+    kernelName: tf.DepthwiseConv2dNativeBackpropInput,
+    backendName,
+    kernelFunc: ({ inputs, attrs, backend }) => {
+      const { dy, filter } = inputs as { dy: Info; filter: Info };
+      const a = attrs as unknown as Attrs;
+      const r = new KernelRunner(backend, backendName);
+      const [fh, fw, c, m] = filter.shape;
+      const dilations = pair(a.dilations);
+      const info = tf.backend_util.computeConv2DInfo(
+        a.inputShape,
+        [fh, fw, c, m],
+        a.strides,
+        dilations,
+        a.pad,
+        a.dimRoundingMode,
+        true,
+      );
+      const { x, pads, owned } = spreadForTransposedConv(r, dy, info);
+      const rotated = rotate180(r, filter);
+      const flat = r.reshape(rotated, [fh, fw, c * m, 1]);
+      r.free(rotated);
+      let dx = r.run(
+        'DepthwiseConv2dNative',
+        { x, filter: flat },
+        { strides: 1, pad: pads, dilations, dataFormat: 'NHWC' },
+      );
+      r.free(flat);
+      if (owned) r.free(x);
+      if (m > 1) {
+        const [n, h, w] = dx.shape;
+        const split = r.reshape(dx, [n, h, w, c, m]);
+        r.free(dx);
+        dx = r.runAndFree('Sum', { x: split }, { axis: [4], keepDims: false }, [split]);
+      }
+      return dx;
+    },
+  };
+}

@@ -1,0 +1,111 @@
+/**
+ * Helpers for kernels that compute with other kernels of the same backend.
+ *
+ * A kernel function runs inside the engine, so it calls sibling kernels
+ * directly (`getKernel(name, backend).kernelFunc`) instead of going through
+ * ops: the intermediates are then plain `TensorInfo`s owned by the backend,
+ * never tracked by the engine, and each one is released with
+ * `backend.disposeData` as soon as it is used — the pattern TF.js's own
+ * composite kernels follow.
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export type Info = tf.TensorInfo;
+export type Pads = [[number, number], [number, number], [number, number], [number, number]];
+
+/** Runs kernels of one backend and frees what they return. */
+export class KernelRunner {
+  readonly backend: tf.KernelBackend;
+
+  /** `backend` is the one a kernel function receives (typed `{}` by TF.js). */
+  constructor(
+    backend: object,
+    readonly backendName: string,
+  ) {
+    this.backend = backend as tf.KernelBackend;
+  }
+
+  run(kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: object = {}): Info {
+    const kernel = tf.getKernel(kernelName, this.backendName);
+    if (kernel == null) {
+      throw new Error(`advkit: kernel ${kernelName} is not registered for ${this.backendName}`);
+    }
+    const out = kernel.kernelFunc({
+      inputs,
+      attrs: attrs as tf.NamedAttrMap,
+      backend: this.backend,
+    });
+    return Array.isArray(out) ? out[0] : out;
+  }
+
+  /** `run`, then free the listed intermediates (never the kernel's own inputs). */
+  runAndFree(kernelName: string, inputs: tf.NamedTensorInfoMap, attrs: object, free: Info[]): Info {
+    const out = this.run(kernelName, inputs, attrs);
+    this.free(...free);
+    return out;
+  }
+
+  free(...infos: Info[]): void {
+    for (const info of infos) this.backend.disposeData(info.dataId);
+  }
+
+  reshape(x: Info, shape: number[]): Info {
+    return this.run('Reshape', { x }, { shape });
+  }
+
+  transpose(x: Info, perm: number[]): Info {
+    return this.run('Transpose', { x }, { perm });
+  }
+
+  zeros(shape: number[]): Info {
+    return this.run('Fill', {}, { shape, value: 0, dtype: 'float32' });
+  }
+
+  /** Copy of the values (works on every backend; cheap next to the math). */
+  read(x: Info): Float32Array {
+    return this.backend.readSync(x.dataId) as Float32Array;
+  }
+
+  write(values: Float32Array, shape: number[]): Info {
+    return { dataId: this.backend.write(values, shape, 'float32'), shape, dtype: 'float32' };
+  }
+
+  /**
+   * Pad (positive entries) and crop (negative entries) a 4-D NHWC tensor in
+   * H and W. Returns `x` itself when there is nothing to do; the caller then
+   * must not free it twice.
+   */
+  padOrCrop(x: Info, pads: Pads): Info {
+    const [n, h, w, c] = x.shape;
+    const crop = pads.map(([a, b]) => [Math.max(0, -a), Math.max(0, -b)]);
+    const grow = pads.map(([a, b]) => [Math.max(0, a), Math.max(0, b)]);
+    let y = x;
+    if (crop.some(([a, b]) => a > 0 || b > 0)) {
+      const begin = crop.map(([a]) => a);
+      const size = [n, h, w, c].map((d, i) => d - crop[i][0] - crop[i][1]);
+      y = this.run('Slice', { x: y }, { begin, size });
+    }
+    if (grow.some(([a, b]) => a > 0 || b > 0)) {
+      const padded = this.run('PadV2', { x: y }, { paddings: grow, constantValue: 0 });
+      if (y !== x) this.free(y);
+      y = padded;
+    }
+    return y;
+  }
+}
+
+/** `[t, b]`, `[l, r]` pads of a conv as a 4-D explicit padding. */
+export function spatialPads(top: number, bottom: number, left: number, right: number): Pads {
+  return [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ];
+}
+
+/** Normalises a number-or-pair attribute. */
+export function pair(v: number | [number, number] | undefined, fallback = 1): [number, number] {
+  if (v == null) return [fallback, fallback];
+  return typeof v === 'number' ? [v, v] : [v[0], v[1]];
+}
