@@ -3,8 +3,8 @@
  * `dW[i, j, c, k] = Σ_{n,y,x} x[n, y·s + i·d − pt, x·s + j·d − pl, c]·dy[n, y, x, c·m + k]`
  * as one pass in plain JS over the values (the depthwise filter gradient is a
  * small fraction of a network's work). Under `withInputOnlyGradients` it
- * returns zeros; on backends that have the kernel (cpu) only that short cut
- * is added.
+ * returns zeros. On cpu, whose own kernel ignores dilations (TF.js 4.22),
+ * this kernel handles dilated convolutions and the stock kernel the rest.
  */
 import * as tf from '@tensorflow/tfjs';
 import { inputOnlyGradients } from './input-only.js';
@@ -75,7 +75,9 @@ export function depthwiseBackpropFilterConfig(
       const a = attrs as unknown as Attrs;
       const r = new KernelRunner(backend, backendName);
       if (inputOnlyGradients()) return r.zeros(a.filterShape);
-      if (stock != null) return stock.kernelFunc({ inputs, attrs, backend });
+      const [dh, dw] = pair(a.dilations);
+      if (stock != null && dh === 1 && dw === 1)
+        return stock.kernelFunc({ inputs, attrs, backend });
       return direct(r, x, dy, a);
     },
   };

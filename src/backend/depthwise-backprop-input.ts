@@ -3,7 +3,9 @@
  * XNNPACK forward depthwise convolution of the spread output gradient with the
  * rotated filter (see `transposed-conv.ts`). With channel multiplier m the
  * filter [fh, fw, c, m] becomes [fh, fw, c·m, 1] and the m partial results of
- * each input channel are summed. Dilations are supported.
+ * each input channel are summed. Dilations are supported; on cpu, whose own
+ * kernel ignores dilations (TF.js 4.22), this kernel handles dilated
+ * convolutions and the stock kernel the rest.
  */
 import * as tf from '@tensorflow/tfjs';
 import { type Info, KernelRunner, pair } from './kernel-util.js';
@@ -17,16 +19,23 @@ interface Attrs {
   inputShape: [number, number, number, number];
 }
 
-export function depthwiseBackpropInputConfig(backendName: string): tf.KernelConfig {
+export function depthwiseBackpropInputConfig(
+  backendName: string,
+  stock: tf.KernelConfig | undefined,
+): tf.KernelConfig {
   return {
     kernelName: tf.DepthwiseConv2dNativeBackpropInput,
     backendName,
+    setupFunc: stock?.setupFunc,
     kernelFunc: ({ inputs, attrs, backend }) => {
       const { dy, filter } = inputs as { dy: Info; filter: Info };
       const a = attrs as unknown as Attrs;
+      const dilations = pair(a.dilations);
+      if (stock != null && dilations[0] === 1 && dilations[1] === 1) {
+        return stock.kernelFunc({ inputs, attrs, backend });
+      }
       const r = new KernelRunner(backend, backendName);
       const [fh, fw, c, m] = filter.shape;
-      const dilations = pair(a.dilations);
       const info = tf.backend_util.computeConv2DInfo(
         a.inputShape,
         [fh, fw, c, m],

@@ -5,7 +5,7 @@
  * wasm: Conv2DBackpropInput (fast), Conv2DBackpropFilter and the two
  * depthwise backprop kernels (missing in TF.js 4.22), MaxPoolGrad (correct),
  * DepthToSpace (fast). cpu: the input-only short cut of the two filter
- * kernels. Every backend present: the FusedBatchNorm gradient, and its kernel
+ * kernels, and dilated depthwise backprops (the stock ones ignore dilation). Every backend present: the FusedBatchNorm gradient, and its kernel
  * wrapped to drop absent scale/offset inputs.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -51,6 +51,7 @@ export function registerAdvkitKernels(): void {
   override('wasm', tf.MaxPoolGrad, maxPoolGradConfig);
   override('wasm', tf.DepthToSpace, depthToSpaceConfig);
   override('cpu', tf.Conv2DBackpropFilter, conv2dBackpropFilterConfig);
+  override('cpu', tf.DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInputConfig);
   override('cpu', tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilterConfig);
   for (const b of ['wasm', 'cpu', 'webgl', 'webgpu']) {
     if (tf.getKernel(tf.FusedBatchNorm, b) != null)
