@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { setBackend, withInputOnlyGradients } from '../../src/backend/index.js';
-import { assertClose, assertWasmMatchesCpu, runOn, seeded, tensor } from './helpers.js';
+import { assertClose, assertWasmMatchesCpu, runOn, seeded, size, tensor } from './helpers.js';
 
 let model: tf.LayersModel;
 
@@ -38,15 +38,9 @@ before(async () => {
   model.setWeights(
     model.weights.map((w, i) => {
       const positive = /variance|gamma/.test(w.name);
-      return tf.tensor(
-        seeded(
-          w.shape.reduce((a, b) => a * b, 1),
-          100 + i,
-          positive ? 0.5 : -0.6,
-          positive ? 1.5 : 0.6,
-        ),
-        w.shape,
-      );
+      const shape = w.shape as number[];
+      const lo = positive ? 0.5 : -0.6;
+      return tf.tensor(seeded(size(shape), 100 + i, lo, lo + 1), shape);
     }),
   );
 });
