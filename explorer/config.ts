@@ -1,0 +1,41 @@
+/**
+ * The explorer's Vite configuration, as a function so that the CLI and the
+ * tests can point it at another models directory. `advkit` is aliased to the
+ * library's public entry point (src/index.ts): the explorer sees only what a
+ * user sees.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { InlineConfig } from 'vite';
+import { explorerAssets } from './assets-plugin.js';
+
+export const EXPLORER_ROOT = path.dirname(fileURLToPath(import.meta.url));
+export const REPO_ROOT = path.resolve(EXPLORER_ROOT, '..');
+
+export interface ExplorerConfigOptions {
+  /** Directory of shipped models (sub-directories with model.json). Default <repo>/models. */
+  modelsDir?: string;
+  /** Output directory of `vite build`. Default explorer/dist. */
+  outDir?: string;
+}
+
+export function explorerConfig(options: ExplorerConfigOptions = {}): InlineConfig {
+  return {
+    configFile: false,
+    root: EXPLORER_ROOT,
+    base: './',
+    clearScreen: false,
+    logLevel: 'warn',
+    resolve: { alias: { advkit: path.join(REPO_ROOT, 'src/index.ts') } },
+    plugins: [explorerAssets({ modelsDir: options.modelsDir ?? path.join(REPO_ROOT, 'models') })],
+    build: {
+      outDir: options.outDir ?? path.join(EXPLORER_ROOT, 'dist'),
+      emptyOutDir: true,
+      chunkSizeWarningLimit: 4096,
+      target: 'es2022',
+    },
+    optimizeDeps: { include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'] },
+    server: { host: '127.0.0.1', fs: { allow: [REPO_ROOT] } },
+    preview: { host: '127.0.0.1' },
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * Loading a network for the explorer: a shipped model over HTTP or a
+ * user-picked model.json with its weight files. Both go through one TF.js
+ * IOHandler, so the same checks and messages apply. The network is wrapped in
+ * an advkit `Classifier` separately (bounds and preprocessing can change
+ * without reloading the weights).
+ */
+import * as tf from '@tensorflow/tfjs';
+
+export interface ShippedModel {
+  name: string;
+  url: string;
+}
+
+export interface LoadedNetwork {
+  name: string;
+  source: string;
+  network: tf.LayersModel | tf.GraphModel;
+  format: 'layers-model' | 'graph-model';
+  /** sha256 of the topology JSON and the weight bytes. */
+  checksum: string;
+  /** Optional explorer defaults from model.json's userDefinedMetadata.advkit. */
+  defaults: { bounds?: number[]; mean?: number[]; std?: number[] };
+}
+
+/** A model that could not be read: the message says what and how to fix. */
+export class ModelLoadError extends Error {
+  override name = 'ModelLoadError';
+}
+
+export async function listShippedModels(): Promise<ShippedModel[]> {
+  const res = await fetch(new URL('advkit-assets/models.json', document.baseURI));
+  if (!res.ok) return [];
+  return (await res.json()) as ShippedModel[];
+}
+
+function weightChunks(data: tf.io.ModelArtifacts['weightData']): Uint8Array[] {
+  if (!data) return [];
+  return (Array.isArray(data) ? data : [data]).map((b) => new Uint8Array(b));
+}
+
+async function checksum(artifacts: tf.io.ModelArtifacts): Promise<string> {
+  const parts = [
+    new TextEncoder().encode(JSON.stringify(artifacts.modelTopology ?? null)),
+    ...weightChunks(artifacts.weightData),
+  ];
+  const all = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
+  let o = 0;
+  for (const p of parts) {
+    all.set(p, o);
+    o += p.byteLength;
+  }
+  const digest = await crypto.subtle.digest('SHA-256', all);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function readDefaults(artifacts: tf.io.ModelArtifacts): LoadedNetwork['defaults'] {
+  const meta = (artifacts.userDefinedMetadata as { advkit?: Record<string, unknown> } | undefined)
+    ?.advkit;
+  const nums = (v: unknown) =>
+    Array.isArray(v) && v.every((n) => typeof n === 'number') ? (v as number[]) : undefined;
+  return { bounds: nums(meta?.bounds), mean: nums(meta?.mean), std: nums(meta?.std) };
+}
+
+async function loadFrom(
+  handler: tf.io.IOHandler,
+  name: string,
+  source: string,
+): Promise<LoadedNetwork> {
+  let artifacts: tf.io.ModelArtifacts;
+  try {
+    if (!handler.load) throw new Error('the handler cannot load');
+    artifacts = await handler.load();
+  } catch (e) {
+    throw new ModelLoadError(
+      `Could not read the model from ${source}: ${(e as Error).message}. ` +
+        'Pick the model.json together with every weight file it lists (e.g. weights.bin).',
+    );
+  }
+  if (!artifacts.modelTopology) {
+    throw new ModelLoadError(
+      `${source} has no "modelTopology"; is it a TF.js model.json (tfjs-converter or model.save output)?`,
+    );
+  }
+  const topo = artifacts.modelTopology as { node?: unknown };
+  const format =
+    artifacts.format === 'graph-model' || Array.isArray(topo.node) ? 'graph-model' : 'layers-model';
+  let network: tf.LayersModel | tf.GraphModel;
+  try {
+    network =
+      format === 'graph-model'
+        ? await tf.loadGraphModel(tf.io.fromMemory(artifacts))
+        : await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+  } catch (e) {
+    throw new ModelLoadError(
+      `${source} is not a loadable TF.js ${format}: ${(e as Error).message}`,
+    );
+  }
+  return {
+    name,
+    source,
+    network,
+    format,
+    checksum: await checksum(artifacts),
+    defaults: readDefaults(artifacts),
+  };
+}
+
+export function loadShippedModel(m: ShippedModel): Promise<LoadedNetwork> {
+  const url = new URL(m.url, document.baseURI).href;
+  return loadFrom(tf.io.http(url), m.name, `models/${m.name}`);
+}
+
+export function loadModelFiles(files: readonly File[]): Promise<LoadedNetwork> {
+  const json = files.filter((f) => f.name.endsWith('.json'));
+  if (json.length !== 1) {
+    return Promise.reject(
+      new ModelLoadError(
+        `Pick exactly one model.json and its weight files; got ${json.length} .json files among ${files.length} files.`,
+      ),
+    );
+  }
+  const weights = files.filter((f) => f !== json[0]);
+  return loadFrom(
+    tf.io.browserFiles([json[0], ...weights]),
+    json[0].name.replace(/\.json$/, ''),
+    `uploaded ${files.map((f) => f.name).join(' + ')}`,
+  );
+}
