@@ -3,8 +3,11 @@
  * convolution with batch and channels exchanged:
  * `dW[f, ci, co] = Σ_{n,o} x[n, o·s − p + f, ci]·dy[n, o, co]` is a conv of
  * `x` as [ci, H, W, n] with `dy` as the filter [oh, ow, n, co], stride 1 and
- * dilation s. Under `withInputOnlyGradients` it returns zeros; on backends
- * that have the kernel (cpu) only that short cut is added.
+ * dilation s. Under `withInputOnlyGradients` it returns zeros.
+ *
+ * Registered on cpu too: the cpu backend's own kernel is a scalar loop about
+ * 60 times slower than its forward conv, which this formulation reuses. The
+ * stock kernel is kept only for NCHW.
  */
 import * as tf from '@tensorflow/tfjs';
 import { inputOnlyGradients } from './input-only.js';
@@ -60,8 +63,8 @@ export function conv2dBackpropFilterConfig(
       const a = attrs as unknown as Attrs;
       const r = new KernelRunner(backend, backendName);
       if (inputOnlyGradients()) return r.zeros(a.filterShape);
-      if (stock != null) return stock.kernelFunc({ inputs, attrs, backend });
       if (a.dataFormat === 'NCHW') {
+        if (stock != null) return stock.kernelFunc({ inputs, attrs, backend });
         const xn = r.transpose(x, [0, 2, 3, 1]);
         const dyn = r.transpose(dy, [0, 2, 3, 1]);
         const out = viaForwardConv(r, xn, dyn, { ...a, dataFormat: 'NHWC' });

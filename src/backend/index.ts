@@ -8,7 +8,7 @@ import { AdvkitError } from '../errors.js';
 import { registerAdvkitKernels } from './register.js';
 
 export { inputOnlyGradients, withInputOnlyGradients } from './input-only.js';
-export { registerAdvkitKernels, stockKernel } from './register.js';
+export { registerAdvkitKernels, stockGradient, stockKernel } from './register.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'webgl' | 'webgpu';
 

@@ -4,8 +4,10 @@
  *
  * wasm: Conv2DBackpropInput (fast), Conv2DBackpropFilter and the two
  * depthwise backprop kernels (missing in TF.js 4.22), MaxPoolGrad (correct),
- * DepthToSpace (fast). cpu: the input-only short cut of the two filter
- * kernels, and dilated depthwise backprops (the stock ones ignore dilation). Every backend present: the FusedBatchNorm gradient, and its kernel
+ * DepthToSpace (fast). cpu: Conv2DBackpropFilter (the stock one is ~60×
+ * slower than a forward conv), the input-only short cut of the depthwise
+ * filter kernel, and dilated depthwise backprops (the stock ones ignore
+ * dilation). Every backend present: the FusedBatchNorm gradient, and its kernel
  * wrapped to drop absent scale/offset inputs.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -21,6 +23,7 @@ import { maxPoolGradConfig } from './max-pool-grad.js';
 type Factory = (backendName: string, stock: tf.KernelConfig | undefined) => tf.KernelConfig;
 
 const stockKernels = new Map<string, tf.KernelConfig>();
+const stockGradients = new Map<string, tf.GradConfig>();
 let registered = false;
 
 /** Put `make`'s kernel in place of the backend's own (kept for `stockKernel`). */
@@ -41,6 +44,11 @@ export function stockKernel(kernelName: string, backendName: string): tf.KernelC
   return stockKernels.get(`${backendName}_${kernelName}`);
 }
 
+/** The gradient TF.js registered before advkit replaced it (for benchmarks). */
+export function stockGradient(kernelName: string): tf.GradConfig | undefined {
+  return stockGradients.get(kernelName);
+}
+
 export function registerAdvkitKernels(): void {
   if (registered) return;
   registered = true;
@@ -57,5 +65,7 @@ export function registerAdvkitKernels(): void {
     if (tf.getKernel(tf.FusedBatchNorm, b) != null)
       override(b, tf.FusedBatchNorm, batchNormInputsConfig);
   }
+  const stockBatchNormGrad = tf.getGradient(tf.FusedBatchNorm);
+  if (stockBatchNormGrad != null) stockGradients.set(tf.FusedBatchNorm, stockBatchNormGrad);
   tf.registerGradient(batchNormGradConfig);
 }
