@@ -25,6 +25,7 @@ export function explorerConfig(options: ExplorerConfigOptions = {}): InlineConfi
     root: EXPLORER_ROOT,
     base: './',
     clearScreen: false,
+    cacheDir: path.join(REPO_ROOT, 'node_modules/.vite/explorer'),
     logLevel: 'warn',
     resolve: { alias: { advkit: path.join(REPO_ROOT, 'src/index.ts') } },
     plugins: [explorerAssets({ modelsDir: options.modelsDir ?? path.join(REPO_ROOT, 'models') })],

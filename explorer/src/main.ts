@@ -492,7 +492,10 @@ async function start(): Promise<void> {
     if (m) void useNetwork(() => loadShippedModel(m), m.name);
   });
   on('model-files', 'change', () => {
-    const files = [...(($('model-files') as Input).files ?? [])];
+    const picker = $('model-files') as Input;
+    const files = [...(picker.files ?? [])];
+    // Clear the picker so that choosing the same files again is a change too.
+    picker.value = '';
     if (!files.length) return;
     const name = files.find((f) => f.name.endsWith('.json'))?.name ?? files[0].name;
     void useNetwork(() => loadModelFiles(files), name).then(() => {

@@ -111,19 +111,44 @@ export function loadShippedModel(m: ShippedModel): Promise<LoadedNetwork> {
   return loadFrom(tf.io.http(url), m.name, `models/${m.name}`);
 }
 
-export function loadModelFiles(files: readonly File[]): Promise<LoadedNetwork> {
+/**
+ * A picked model.json and its weight files. The JSON is checked first:
+ * TF.js would otherwise load a model whose weight files were not picked with
+ * freshly initialised weights, without a word.
+ */
+export async function loadModelFiles(files: readonly File[]): Promise<LoadedNetwork> {
   const json = files.filter((f) => f.name.endsWith('.json'));
   if (json.length !== 1) {
-    return Promise.reject(
-      new ModelLoadError(
-        `Pick exactly one model.json and its weight files; got ${json.length} .json files among ${files.length} files.`,
-      ),
+    throw new ModelLoadError(
+      `Pick exactly one model.json and its weight files; got ${json.length} .json files among ${files.length} files.`,
+    );
+  }
+  const source = `uploaded ${files.map((f) => f.name).join(' + ')}`;
+  let parsed: { modelTopology?: unknown; weightsManifest?: { paths?: string[] }[] };
+  try {
+    parsed = JSON.parse(await json[0].text());
+  } catch (e) {
+    throw new ModelLoadError(
+      `${json[0].name} is not valid JSON (${(e as Error).message}); pick a TF.js model.json.`,
+    );
+  }
+  if (!parsed || typeof parsed !== 'object' || !parsed.modelTopology) {
+    throw new ModelLoadError(
+      `${json[0].name} has no "modelTopology": it is not a TF.js model.json (tfjs-converter or model.save output).`,
     );
   }
   const weights = files.filter((f) => f !== json[0]);
+  const given = new Set(weights.map((f) => f.name));
+  const listed = (parsed.weightsManifest ?? []).flatMap((g) => g.paths ?? []);
+  const missing = listed.map((p) => p.split('/').pop() ?? p).filter((p) => !given.has(p));
+  if (missing.length) {
+    throw new ModelLoadError(
+      `${json[0].name} lists weight file(s) ${listed.join(', ')}; pick them together with it (missing: ${missing.join(', ')}).`,
+    );
+  }
   return loadFrom(
     tf.io.browserFiles([json[0], ...weights]),
     json[0].name.replace(/\.json$/, ''),
-    `uploaded ${files.map((f) => f.name).join(' + ')}`,
+    source,
   );
 }

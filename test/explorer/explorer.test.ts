@@ -1,0 +1,291 @@
+/**
+ * The explorer in a real headless Chromium: the page must show what the
+ * library computes in Node for the same model, input and ε, update when a
+ * control changes (mouse or keyboard), draw the accuracy curve, download the
+ * image and the settings, and say clearly when a model cannot be used.
+ *
+ * Needs Chromium (ADVKIT_CHROMIUM, default /usr/bin/chromium); skipped with a
+ * message when it is absent. Screenshots go to explorer/screenshots/latest/.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { EXPLORER_ROOT } from '../../explorer/config.js';
+import { readMnistTest } from '../../explorer/mnist-samples.js';
+import { type RunningExplorer, startExplorer } from '../../explorer/server.js';
+import { Classifier, createAttack, setBackend } from '../../src/index.js';
+import { writeMnistSoftmax, writeRgbModel } from './fixture-models.js';
+
+const CHROMIUM = process.env.ADVKIT_CHROMIUM ?? '/usr/bin/chromium';
+const SHOTS = path.join(EXPLORER_ROOT, 'screenshots', 'latest');
+const SKIP = existsSync(CHROMIUM)
+  ? false
+  : `Chromium not found at ${CHROMIUM}: install it (apt-get install chromium) or set ADVKIT_CHROMIUM`;
+if (SKIP) console.log(`# explorer browser tests skipped: ${SKIP}`);
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Wait until the page has finished a run after run number `prev`. */
+async function nextRun(page: Page, prev: number): Promise<number> {
+  await page.waitForFunction(
+    (p) => {
+      const s = document.getElementById('status');
+      return s?.dataset.state === 'ready' && Number(s.dataset.run) > p;
+    },
+    prev,
+    { timeout: 30_000 },
+  );
+  return Number(await page.getAttribute('#status', 'data-run'));
+}
+
+async function shown(page: Page): Promise<{ pred: number; norm: number; eps: number }> {
+  return {
+    pred: Number(await page.getAttribute('#adv-pred', 'data-class')),
+    norm: Number(await page.getAttribute('#pert-norm', 'data-value')),
+    eps: Number(await page.inputValue('#eps')),
+  };
+}
+
+describe('explorer in headless Chromium', { skip: SKIP, timeout: 150_000 }, () => {
+  let tmp: string;
+  let server: RunningExplorer;
+  let browser: Browser;
+  let page: Page;
+  let artifacts: tf.io.ModelArtifacts;
+  let model: Classifier;
+  let x: tf.Tensor4D;
+  let label: number;
+
+  /** FGSM on sample 0 in Node, through the public entry point. */
+  async function nodeFgsm(
+    eps: number,
+  ): Promise<{ pred: number; norm: number; xAdv: Float32Array }> {
+    const [r] = await createAttack('fgsm').run(model, { x, labels: [label] }, [eps]);
+    const xAdv = (await r.xAdv.data()) as Float32Array;
+    r.xAdv.dispose();
+    return { pred: r.predicted[0], norm: r.distance[0], xAdv };
+  }
+
+  before(async () => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'advkit-explorer-'));
+    mkdirSync(SHOTS, { recursive: true });
+    await setBackend('wasm');
+    artifacts = await writeMnistSoftmax(path.join(tmp, 'models', 'mnist-softmax-fixture'));
+    await writeRgbModel(path.join(tmp, 'models', 'rgb-32'));
+    model = Classifier.create(await tf.loadLayersModel(tf.io.fromMemory(artifacts)));
+    const sample = readMnistTest(1);
+    label = sample.labels[0];
+    x = tf.tidy(() => tf.tensor4d(sample.images, [1, 28, 28, 1], 'float32').div(255));
+    // The built bundle, as `advkit explore --preview` serves it.
+    server = await startExplorer({
+      mode: 'preview',
+      rebuild: true,
+      modelsDir: path.join(tmp, 'models'),
+      outDir: path.join(tmp, 'dist'),
+      port: await freePort(),
+      strictPort: true,
+    });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+      ],
+    });
+    page = await browser.newPage({ viewport: { width: 1180, height: 1000 } });
+    page.on('pageerror', (e) => console.log(`page error: ${e.message}`));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+    x?.dispose();
+    model?.dispose();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test('FGSM on a sample shows the prediction and norm the library computes', async () => {
+    await page.goto(server.url);
+    await nextRun(page, 0);
+    const backend = await page.textContent('#backend');
+    assert.ok(['webgl', 'wasm', 'cpu'].includes(backend ?? ''), `backend shown: ${backend}`);
+    assert.equal(await page.inputValue('#model-select'), 'mnist-softmax-fixture');
+    assert.equal(await page.inputValue('#attack'), 'fgsm');
+    const s = await shown(page);
+    assert.equal(s.eps, 0.1);
+    const ref = await nodeFgsm(0.1);
+    assert.equal(Number(await page.getAttribute('#clean-pred', 'data-class')), label);
+    assert.equal(s.pred, ref.pred, `adversarial prediction on ${backend}`);
+    assert.ok(Math.abs(s.norm - ref.norm) < 1e-4, `‖δ‖∞ ${s.norm} vs ${ref.norm}`);
+    // The linear explanation is on the page with its numbers.
+    const linear = await page.textContent('#linear');
+    assert.match(linear ?? '', /first-order prediction L \+ ε‖g‖₁/);
+    await page.screenshot({ path: path.join(SHOTS, 'fgsm-sample0.png'), fullPage: true });
+  });
+
+  test('every control has a label', async () => {
+    const unlabelled = await page.$$eval('input, select', (els) =>
+      els
+        .filter((e) => !(e as HTMLInputElement).labels?.length && !e.getAttribute('aria-label'))
+        .map((e) => e.id),
+    );
+    assert.deepEqual(unlabelled, []);
+  });
+
+  test('changing ε (typed, then with the keyboard) updates the view', async () => {
+    let run = Number(await page.getAttribute('#status', 'data-run'));
+    await page.fill('#eps', '0.25');
+    run = await nextRun(page, run);
+    const typed = await shown(page);
+    const ref = await nodeFgsm(0.25);
+    assert.equal(typed.pred, ref.pred);
+    assert.ok(Math.abs(typed.norm - 0.25) < 1e-4, `‖δ‖∞ = ${typed.norm}`);
+    assert.ok(Math.abs(typed.norm - ref.norm) < 1e-4);
+    assert.match((await page.textContent('#verdict')) ?? '', /ε = 0\.2500/);
+    await page.screenshot({ path: path.join(SHOTS, 'fgsm-eps-0.25.png'), fullPage: true });
+    // Keyboard: the slider moves one step of 0.5/200 = 0.0025.
+    await page.focus('#eps-range');
+    await page.keyboard.press('ArrowLeft');
+    await nextRun(page, run);
+    const keyed = await shown(page);
+    assert.ok(Math.abs(keyed.eps - 0.2475) < 1e-9, `ε after ArrowLeft: ${keyed.eps}`);
+    assert.ok(Math.abs(keyed.norm - 0.2475) < 1e-4, `‖δ‖∞ = ${keyed.norm}`);
+  });
+
+  test('the downloads carry the adversarial image and the checklist fields', async () => {
+    await page.fill('#eps', '0.1');
+    await nextRun(page, Number(await page.getAttribute('#status', 'data-run')));
+    const [json] = await Promise.all([page.waitForEvent('download'), page.click('#download-json')]);
+    const report = JSON.parse(readFileSync(await json.path(), 'utf8'));
+    assert.deepEqual(report.inputScale.bounds, [0, 1]);
+    assert.deepEqual(report.budget, { epsilon: 0.1, norm: 'linf', epsilonOver255OfRange: 25.5 });
+    assert.equal(report.goal, 'untargeted');
+    assert.equal(report.modelMode, 'eval');
+    assert.equal(report.seed, 0);
+    assert.match(report.gradientPath, /pixel-space input/);
+    assert.match(report.clipping, /bounds/);
+    const weights = new Uint8Array(artifacts.weightData as ArrayBuffer);
+    const sha = createHash('sha256')
+      .update(JSON.stringify(artifacts.modelTopology))
+      .update(weights)
+      .digest('hex');
+    assert.equal(report.model.checksum, `sha256:${sha}`);
+    const [png] = await Promise.all([page.waitForEvent('download'), page.click('#download-png')]);
+    const img = PNG.sync.read(readFileSync(await png.path()));
+    assert.equal(img.width, 28);
+    assert.equal(img.height, 28);
+    const ref = await nodeFgsm(0.1);
+    let off = 0;
+    for (let i = 0; i < 784; i++) {
+      if (Math.abs(img.data[4 * i] - Math.round(ref.xAdv[i] * 255)) > 1) off++;
+    }
+    // Backends may disagree on the sign of a near-zero gradient coordinate.
+    assert.ok(off <= 8, `${off} of 784 PNG pixels differ from the Node result`);
+  });
+
+  test('the accuracy-vs-ε curve draws FGSM and PGD', async () => {
+    await page.fill('#curve-n', '20');
+    await page.fill('#curve-points', '4');
+    await page.fill('#curve-steps', '5');
+    await page.click('#curve-run');
+    await page.waitForSelector('#curve-chart[data-state="ready"]', { timeout: 60_000 });
+    assert.equal(await page.locator('#curve-chart svg polyline').count(), 2);
+    assert.equal(await page.locator('#curve-table tr').count(), 4);
+    await page.screenshot({ path: path.join(SHOTS, 'accuracy-curve.png'), fullPage: true });
+  });
+
+  test('the wasm backend, served locally, gives the same result', async () => {
+    const p2 = await browser.newPage();
+    await p2.goto(`${server.url}?backend=wasm`);
+    await nextRun(p2, 0);
+    assert.equal(await p2.textContent('#backend'), 'wasm');
+    const s = await shown(p2);
+    const ref = await nodeFgsm(0.1);
+    assert.equal(s.pred, ref.pred);
+    assert.ok(Math.abs(s.norm - ref.norm) < 1e-5);
+    await p2.close();
+  });
+
+  test('a broken model file gives a clear message', async () => {
+    await page.setInputFiles('#model-files', [
+      { name: 'model.json', mimeType: 'application/json', buffer: Buffer.from('{"oops": true}') },
+    ]);
+    const error = page.locator('#model-error');
+    await error.waitFor({ state: 'visible' });
+    assert.match((await error.textContent()) ?? '', /model/i);
+    assert.equal(await page.getAttribute('#status', 'data-state'), 'error');
+    await page.screenshot({ path: path.join(SHOTS, 'bad-model.png'), fullPage: true });
+    const topo = JSON.stringify({
+      format: 'layers-model',
+      modelTopology: artifacts.modelTopology,
+      weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+    });
+    await page.setInputFiles('#model-files', [
+      { name: 'model.json', mimeType: 'application/json', buffer: Buffer.from(topo) },
+    ]);
+    await page.waitForFunction(() =>
+      /missing: weights\.bin/.test(document.getElementById('model-error')?.textContent ?? ''),
+    );
+    await page.setInputFiles('#model-files', [
+      { name: 'model.json', mimeType: 'application/json', buffer: Buffer.from('not json') },
+    ]);
+    await page.waitForFunction(() =>
+      /not valid JSON/.test(document.getElementById('model-error')?.textContent ?? ''),
+    );
+  });
+
+  test('an uploaded model.json with its weights is attacked like the shipped one', async () => {
+    const run = Number(await page.getAttribute('#status', 'data-run'));
+    const topo = JSON.stringify({
+      format: 'layers-model',
+      modelTopology: artifacts.modelTopology,
+      weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+    });
+    await page.setInputFiles('#model-files', [
+      { name: 'model.json', mimeType: 'application/json', buffer: Buffer.from(topo) },
+      {
+        name: 'weights.bin',
+        mimeType: 'application/octet-stream',
+        buffer: Buffer.from(artifacts.weightData as ArrayBuffer),
+      },
+    ]);
+    await nextRun(page, run);
+    assert.equal(await page.locator('#model-error').isHidden(), true);
+    assert.match((await page.textContent('#model-info')) ?? '', /input \[28×28×1\], 10 classes/);
+    const s = await shown(page);
+    const ref = await nodeFgsm(s.eps);
+    assert.equal(s.pred, ref.pred);
+    assert.ok(Math.abs(s.norm - ref.norm) < 1e-4);
+  });
+
+  test('a model whose input shape does not fit the samples is named as such', async () => {
+    await page.selectOption('#model-select', 'rgb-32');
+    await page.waitForFunction(() =>
+      /Input shape mismatch/.test(document.getElementById('model-error')?.textContent ?? ''),
+    );
+    const msg = (await page.textContent('#model-error')) ?? '';
+    assert.match(msg, /\[32, 32, 3\]/);
+    assert.match(msg, /\[28, 28, 1\]/);
+    await page.screenshot({ path: path.join(SHOTS, 'shape-mismatch.png'), fullPage: true });
+  });
+});
