@@ -1,0 +1,284 @@
+/**
+ * `npm run bench`: what an attack costs, per model, batch size and backend,
+ * measured side by side in one run (median of several runs after warm-up):
+ * forward ms, FGSM ms (the step alone, like the reference, and the full
+ * `FGSM.run` that also validates and judges), FGSM/forward, PGD-10 ms, one
+ * adversarial-training step, memory; and the same architecture and FGSM in
+ * PyTorch on CPU when Debian's python3-torch is installed, with advkit's
+ * time divided by PyTorch's.
+ *
+ *   npm run bench                       # all models, batch 1 and 64, wasm and cpu
+ *   npm run bench -- --models mnist-cnn --batches 64 --backends wasm --json
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs';
+import {
+  type BackendName,
+  Classifier,
+  clipToBounds,
+  createRng,
+  FGSM,
+  Linf,
+  objectiveGradient,
+  PGD,
+  setBackend,
+} from '../src/index.js';
+import { type BenchModelName, buildBenchModel } from './models.js';
+
+const { values: args } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'mnist-cnn,resnet-small,mobilenetv2' },
+    batches: { type: 'string', default: '1,64' },
+    backends: { type: 'string', default: 'wasm,cpu' },
+    runs: { type: 'string', default: '5' },
+    threads: { type: 'string', default: '2' },
+    json: { type: 'boolean', default: false },
+    'no-torch': { type: 'boolean', default: false },
+  },
+});
+
+interface Row {
+  model: string;
+  batch: number;
+  backend: string;
+  metric: string;
+  value: number | null;
+  unit: string;
+  note?: string;
+}
+const rows: Row[] = [];
+const log = (s: string) => {
+  if (!args.json) process.stderr.write(`${s}\n`);
+};
+
+/** Median wall time of `runs` calls after one warm-up; throws if a timed call leaks tensors. */
+async function medianMs(fn: () => Promise<void> | void, runs: number): Promise<number> {
+  await fn();
+  const before = tf.memory().numTensors;
+  const times: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    await fn();
+    times.push(performance.now() - t0);
+  }
+  if (tf.memory().numTensors !== before)
+    throw new Error(`leaked ${tf.memory().numTensors - before} tensors`);
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)];
+}
+
+/**
+ * Work too slow to time here (minutes per call): the cpu backend beyond the
+ * MNIST CNN, and PGD/training on MobileNetV2 at batch 64.
+ */
+function tooSlow(model: BenchModelName, backend: string, batch: number, metric: string): boolean {
+  if (backend === 'cpu' && model !== 'mnist-cnn')
+    return batch > 1 || !['forward', 'fgsmStep'].includes(metric);
+  return model === 'mobilenetv2' && batch > 1 && (metric === 'pgd10' || metric === 'trainStep');
+}
+
+async function benchCase(
+  name: BenchModelName,
+  backend: BackendName,
+  batch: number,
+  runs: number,
+): Promise<void> {
+  const bm = buildBenchModel(name);
+  const model = Classifier.create(bm.model);
+  const rng = createRng(batch);
+  const x = tf.tensor4d(
+    Float32Array.from({ length: batch * bm.inputShape.reduce((a, b) => a * b) }, () => rng.next()),
+    [batch, ...bm.inputShape],
+  );
+  const labelsArr = Array.from({ length: batch }, () => rng.int(bm.classes));
+  const labels = tf.tensor1d(labelsArr, 'int32');
+  const eps = 0.1;
+  const n = batch > 8 || name === 'mobilenetv2' ? Math.max(2, Math.ceil(runs / 2)) : runs;
+  const record = (metric: string, value: number | null, unit = 'ms', note?: string) => {
+    rows.push({ model: name, batch, backend, metric, value, unit, note });
+    log(
+      `  ${name.padEnd(13)} b=${String(batch).padEnd(3)} ${backend.padEnd(5)} ${metric.padEnd(14)} ${value === null ? note : `${unit === 'B' ? `${(value / 2 ** 20).toFixed(1)} MiB` : `${value.toFixed(2)} ${unit}`}`}`,
+    );
+  };
+  const time = async (metric: string, fn: () => Promise<void> | void) => {
+    if (tooSlow(name, backend, batch, metric))
+      return record(metric, null, 'ms', 'skipped: too slow to time here');
+    try {
+      const ms = await medianMs(fn, n);
+      record(metric, ms);
+      return ms;
+    } catch (e) {
+      record(metric, null, 'ms', `failed: ${(e as Error).message.split('\n')[0]}`);
+    }
+  };
+  const fwd = await time('forward', () => {
+    const z = model.logits(x);
+    z.dataSync();
+    z.dispose();
+  });
+  const step = await time('fgsmStep', () => {
+    const g = objectiveGradient(model, x, labels, 'ce');
+    const out = tf.tidy(() =>
+      clipToBounds(tf.add(x, tf.mul(Linf.steepest(g.grad), eps)), model.bounds),
+    );
+    out.dataSync();
+    out.dispose();
+    g.dispose();
+  });
+  await time('fgsmRun', async () => {
+    const [r] = await new FGSM().run(model, { x: x as tf.Tensor4D, labels: labelsArr }, [eps]);
+    r.xAdv.dispose();
+  });
+  if (fwd && step) record('fgsmStep/forward', step / fwd, '×');
+  await time('pgd10', async () => {
+    const [r] = await new PGD({ steps: 10, randomStart: true }).run(
+      model,
+      { x: x as tf.Tensor4D, labels: labelsArr },
+      [eps],
+    );
+    r.xAdv.dispose();
+  });
+  const opt = tf.train.sgd(0.01);
+  await time('trainStep', () => {
+    const cost = opt.minimize(
+      () =>
+        tf.losses.softmaxCrossEntropy(
+          tf.oneHot(labels, bm.classes),
+          model.logits(x as tf.Tensor4D),
+        ) as tf.Scalar,
+      true,
+    );
+    cost?.dataSync();
+    cost?.dispose();
+  });
+  opt.dispose();
+  record('peakBytes', tf.memory().numBytes, 'B', undefined);
+  tf.dispose([x, labels]);
+  model.dispose();
+  bm.model.dispose();
+}
+
+function torchReference(
+  cases: { model: string; batch: number }[],
+  threads: number,
+  runs: number,
+): Row[] {
+  const py = '/usr/bin/python3';
+  if (args['no-torch'] || !existsSync(py)) return [];
+  const probe = spawnSync(py, ['-c', 'import torch'], { encoding: 'utf8' });
+  if (probe.status !== 0) {
+    log(
+      'PyTorch reference skipped: python3-torch is not installed (apt-get install python3-torch)',
+    );
+    return [];
+  }
+  const res = spawnSync(py, [new URL('./torch_reference.py', import.meta.url).pathname], {
+    input: JSON.stringify({ threads, runs, cases }),
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  if (res.status !== 0) {
+    log(`PyTorch reference failed: ${res.stderr.split('\n').slice(-3).join(' ')}`);
+    return [];
+  }
+  const out: Row[] = [];
+  for (const r of JSON.parse(res.stdout) as {
+    model: string;
+    batch: number;
+    forwardMs: number;
+    fgsmMs: number;
+  }[]) {
+    out.push({
+      model: r.model,
+      batch: r.batch,
+      backend: `pytorch-cpu-${threads}t`,
+      metric: 'forward',
+      value: r.forwardMs,
+      unit: 'ms',
+    });
+    out.push({
+      model: r.model,
+      batch: r.batch,
+      backend: `pytorch-cpu-${threads}t`,
+      metric: 'fgsmStep',
+      value: r.fgsmMs,
+      unit: 'ms',
+    });
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const models = args.models.split(',') as BenchModelName[];
+  const batches = args.batches.split(',').map(Number);
+  const backends = args.backends.split(',') as BackendName[];
+  const runs = Number(args.runs);
+  for (const backend of backends) {
+    const used = await setBackend(backend);
+    log(`backend ${used}`);
+    for (const m of models) for (const b of batches) await benchCase(m, backend, b, runs);
+  }
+  const cases = models.flatMap((m) => batches.map((b) => ({ model: m, batch: b })));
+  const ref = torchReference(cases, Number(args.threads), runs);
+  rows.push(...ref);
+  for (const r of ref.filter((q) => q.metric === 'fgsmStep' || q.metric === 'forward')) {
+    for (const mine of rows.filter(
+      (q) =>
+        q.model === r.model &&
+        q.batch === r.batch &&
+        q.metric === r.metric &&
+        q.value !== null &&
+        !q.backend.startsWith('pytorch'),
+    )) {
+      rows.push({
+        model: r.model,
+        batch: r.batch,
+        backend: mine.backend,
+        metric: `${r.metric}/pytorch`,
+        value: (mine.value as number) / (r.value as number),
+        unit: '×',
+      });
+    }
+  }
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(rows, null, 1)}\n`);
+    return;
+  }
+  const metrics = [
+    'forward',
+    'fgsmStep',
+    'fgsmRun',
+    'fgsmStep/forward',
+    'pgd10',
+    'trainStep',
+    'forward/pytorch',
+    'fgsmStep/pytorch',
+  ];
+  const keys = [...new Set(rows.map((r) => `${r.model}|${r.batch}|${r.backend}`))];
+  const fmt = (v: number | null | undefined, unit: string) =>
+    v === null || v === undefined ? '—' : unit === '×' ? `${v.toFixed(2)}×` : v.toFixed(1);
+  console.log(`| model | batch | backend | ${metrics.join(' | ')} |`);
+  console.log(`|${' --- |'.repeat(metrics.length + 3)}`);
+  for (const k of keys) {
+    const [model, batch, backend] = k.split('|');
+    const cell = (m: string) => {
+      const r = rows.find(
+        (q) =>
+          q.model === model && String(q.batch) === batch && q.backend === backend && q.metric === m,
+      );
+      return fmt(r?.value, r?.unit ?? 'ms');
+    };
+    console.log(`| ${model} | ${batch} | ${backend} | ${metrics.map(cell).join(' | ')} |`);
+  }
+  console.log('\nms are medians after warm-up; — means not measured (see the log above for why).');
+}
+
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(`bench: ${(e as Error).stack}`);
+    process.exit(1);
+  },
+);
