@@ -1,0 +1,187 @@
+/**
+ * Flag groups shared by the commands, and their maps to library options:
+ * model flags → ClassifierOptions, threat-model flags → attack options and
+ * goal, runtime flags → backend.
+ */
+import {
+  ATTACK_NAMES,
+  type Attack,
+  type AttackName,
+  type BackendName,
+  createAttack,
+  type Goal,
+  NORM_NAMES,
+  type NormName,
+  parseTargetRule,
+  setBackend,
+  targeted,
+  UNTARGETED,
+} from '../index.js';
+import {
+  epsilonList,
+  nameList,
+  nonNegativeInt,
+  number,
+  numberList,
+  oneOf,
+  pair,
+  positiveInt,
+  text,
+  toggle,
+  UsageError,
+  value,
+} from './flags.js';
+import type { ModelFileOptions } from './load-model.js';
+
+export const modelFlags = {
+  model: value(
+    'PATH',
+    text,
+    'model.json of a TF.js layers or graph model (logits or softmax output)',
+    {
+      required: true,
+    },
+  ),
+  bounds: value('LO,HI', pair, 'pixel bounds of the inputs; ε is in these units', {
+    default: [0, 1] as [number, number],
+  }),
+  mean: value('M[,M,M]', numberList, 'per-channel mean subtracted inside the model (pixel units)'),
+  std: value('S[,S,S]', numberList, 'per-channel std the model divides by (pixel units)'),
+  mode: value(
+    'eval|train',
+    oneOf(['eval', 'train'] as const),
+    'model mode (dropout / batch norm)',
+    {
+      default: 'eval' as const,
+    },
+  ),
+  output: value(
+    'logits|probabilities',
+    oneOf(['logits', 'probabilities'] as const),
+    'what the network outputs',
+    { defaultText: 'probabilities if it ends in softmax, else logits' },
+  ),
+  'num-classes': value('K', positiveInt, 'expected number of classes (checked against the model)'),
+};
+
+export const dataFlags = {
+  data: value(
+    'SOURCE',
+    text,
+    'mnist:test, mnist:train, mnist:test:3,7 (those digits, relabelled 0..k-1), or an image folder with one subfolder per class',
+    { required: true },
+  ),
+  'labels-csv': value(
+    'PATH',
+    text,
+    'for an image folder: a CSV of file,label instead of subfolders',
+  ),
+  limit: value('N', positiveInt, 'use the first N examples'),
+  offset: value('N', nonNegativeInt, 'skip this many examples first', { default: 0 }),
+};
+
+export const threatFlags = {
+  norm: value('linf|l2|l1', oneOf(NORM_NAMES), 'threat-model norm', {
+    default: 'linf' as NormName,
+  }),
+  targeted: value('RULE', text, 'targeted attack: least-likely, random, or a class index', {
+    defaultText: 'untargeted',
+  }),
+  steps: value('N', positiveInt, 'steps of the iterative attacks (bim, pgd, mifgsm, apgd)', {
+    defaultText: "each attack's paper default",
+  }),
+  'step-size': value('A', number, 'absolute step size of bim, pgd, mifgsm (pixel units)', {
+    defaultText: "each attack's paper default",
+  }),
+  restarts: value('N', positiveInt, 'random restarts of pgd and apgd', { default: 1 }),
+  seed: value('N', nonNegativeInt, 'seed for random starts and random targets', { default: 0 }),
+};
+
+export const runFlags = {
+  backend: value('wasm|cpu', oneOf(['wasm', 'cpu'] as const), 'TF.js backend', {
+    default: 'wasm' as BackendName,
+  }),
+  quiet: toggle('no progress bar or status lines on stderr', 'q'),
+  help: toggle('show this help', 'h'),
+};
+
+export const epsFlag = (defaults: number[]) =>
+  value('E[,E..]', epsilonList, 'ε values, comma-separated, in pixel units', { default: defaults });
+
+export const attackName = (raw: string): AttackName => {
+  const n = raw.trim().toLowerCase();
+  if (!(ATTACK_NAMES as string[]).includes(n)) {
+    throw new UsageError(
+      `unknown attack ${JSON.stringify(raw)}; expected one of ${ATTACK_NAMES.join(', ')}`,
+    );
+  }
+  return n as AttackName;
+};
+
+export const attackNames = (raw: string, flag: string): AttackName[] => {
+  const list = nameList(raw, flag);
+  for (const n of list) {
+    if (!(ATTACK_NAMES as string[]).includes(n)) {
+      throw new UsageError(
+        `unknown attack ${JSON.stringify(n)} in --${flag}; expected one of ${ATTACK_NAMES.join(', ')}`,
+      );
+    }
+  }
+  return list as AttackName[];
+};
+
+export function modelOptions(f: {
+  bounds: [number, number];
+  mean?: number[];
+  std?: number[];
+  mode: 'eval' | 'train';
+  output?: 'logits' | 'probabilities';
+  'num-classes'?: number;
+}): ModelFileOptions {
+  if ((f.mean === undefined) !== (f.std === undefined)) {
+    throw new UsageError('--mean and --std go together; give both (one value, or one per channel)');
+  }
+  return {
+    bounds: f.bounds,
+    mean: f.mean,
+    std: f.std,
+    mode: f.mode,
+    output: f.output,
+    numClasses: f['num-classes'],
+  };
+}
+
+export function goalFrom(rule: string | undefined): Goal {
+  return rule === undefined ? UNTARGETED : targeted(parseTargetRule(rule));
+}
+
+export interface ThreatFlags {
+  norm: NormName;
+  steps?: number;
+  'step-size'?: number;
+  restarts: number;
+}
+
+/** The attack `name` with the threat-model flags that apply to it. */
+export function attackFrom(name: AttackName, f: ThreatFlags): Attack {
+  const norm = f.norm;
+  const steps = f.steps;
+  const stepSize = f['step-size'];
+  switch (name) {
+    case 'fgsm':
+    case 'fgsm-rs':
+    case 'rfgsm':
+      return createAttack(name, { norm });
+    case 'bim':
+    case 'mifgsm':
+      return createAttack(name, { norm, steps, stepSize });
+    case 'pgd':
+      return createAttack('pgd', { norm, steps, stepSize, restarts: f.restarts });
+    case 'apgd':
+      return createAttack('apgd', { norm, steps, restarts: f.restarts });
+  }
+}
+
+export async function startBackend(name: BackendName): Promise<void> {
+  await setBackend(name);
+}
