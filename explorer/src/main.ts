@@ -66,6 +66,18 @@ function showError(msg: string | undefined): void {
   box.textContent = msg ?? '';
 }
 
+/** Grey out results that no longer match the model or input on screen. */
+function markStale(stale: boolean): void {
+  $('view').dataset.stale = String(stale);
+}
+
+function clearCurve(): void {
+  state.curve = undefined;
+  $('curve-chart').replaceChildren();
+  $('curve-chart').dataset.state = 'empty';
+  $('curve-table').replaceChildren();
+}
+
 const num = (id: string): number => Number(($(id) as Input).value);
 const val = (id: string): string => ($(id) as Input | Select).value;
 
@@ -213,7 +225,8 @@ async function useNetwork(load: () => Promise<LoadedNetwork>, label: string): Pr
   ($('bounds-hi') as Input).value = String(d.bounds?.[1] ?? 1);
   ($('pre-mean') as Input).value = d.mean?.join(', ') ?? '';
   ($('pre-std') as Input).value = d.std?.join(', ') ?? '';
-  state.curve = undefined;
+  clearCurve();
+  markStale(true);
   if (wrapModel()) {
     resetEpsForNorm();
     schedule(0);
@@ -265,11 +278,13 @@ async function update(): Promise<void> {
   if (!model) return;
   const input = currentInput(model.inputShape);
   if (typeof input === 'string') {
+    markStale(true);
     showError(input);
     setStatus('error', 'nothing to attack');
     return;
   }
   if (input.label >= model.numClasses) {
+    markStale(true);
     showError(
       `the true label ${input.label} is not a class of this ${model.numClasses}-class model`,
     );
@@ -286,10 +301,12 @@ async function update(): Promise<void> {
     state.analysis = a;
     await render(a, x, model, s);
     showError(undefined);
+    markStale(false);
     state.runs += 1;
     status.dataset.run = String(state.runs);
     setStatus('ready', `done: ${ATTACK_PARAMS[s.attack].label}, ε = ${fmt(s.eps)}`);
   } catch (e) {
+    markStale(true);
     showError(`The attack failed: ${(e as Error).message}`);
     setStatus('error', 'attack failed');
   } finally {
@@ -508,6 +525,8 @@ async function start(): Promise<void> {
   });
   for (const id of ['bounds-lo', 'bounds-hi', 'pre-mean', 'pre-std', 'model-output']) {
     on(id, 'change', () => {
+      clearCurve();
+      markStale(true);
       if (wrapModel()) schedule();
     });
   }

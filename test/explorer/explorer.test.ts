@@ -226,6 +226,36 @@ describe('explorer in headless Chromium', { skip: SKIP, timeout: 150_000 }, () =
     await p2.close();
   });
 
+  test('a drawn digit under targeted L2 PGD stays in the ε-ball', async () => {
+    await page.selectOption('#input-kind', 'draw');
+    const box = (await page.locator('#draw-canvas').boundingBox())!;
+    // A "1": one vertical stroke.
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height * 0.8, { steps: 8 });
+    await page.mouse.up();
+    await page.fill('#true-label', '1');
+    await page.selectOption('#attack', 'pgd');
+    await page.selectOption('#norm', 'l2');
+    await page.selectOption('#goal', 'targeted');
+    await page.selectOption('#target-rule', 'fixed');
+    await page.fill('#target-class', '3');
+    await page.fill('#eps', '3');
+    await page.waitForFunction(() => {
+      const v = document.getElementById('verdict')?.textContent ?? '';
+      const st = document.getElementById('status')?.dataset.state;
+      return st === 'ready' && /PGD \(targeted at 3, L2, ε = 3\.0000\)/.test(v);
+    });
+    const norm = Number(await page.getAttribute('#pert-norm', 'data-value'));
+    assert.ok(norm > 0 && norm <= 3 + 1e-4, `‖δ‖₂ = ${norm}`);
+    assert.match((await page.textContent('#linear')) ?? '', /L − ε‖g‖₂/);
+    await page.screenshot({ path: path.join(SHOTS, 'draw-pgd-l2-targeted.png'), fullPage: true });
+    await page.selectOption('#input-kind', 'sample');
+    await page.selectOption('#goal', 'untargeted');
+    await page.selectOption('#norm', 'linf');
+    await page.selectOption('#attack', 'fgsm');
+  });
+
   test('a broken model file gives a clear message', async () => {
     await page.setInputFiles('#model-files', [
       { name: 'model.json', mimeType: 'application/json', buffer: Buffer.from('{"oops": true}') },
