@@ -69,6 +69,7 @@ function showError(msg: string | undefined): void {
 /** Grey out results that no longer match the model or input on screen. */
 function markStale(stale: boolean): void {
   $('view').dataset.stale = String(stale);
+  for (const id of ['download-png', 'download-json']) ($(id) as HTMLButtonElement).disabled = stale;
 }
 
 function clearCurve(): void {

@@ -256,6 +256,33 @@ describe('explorer in headless Chromium', { skip: SKIP, timeout: 150_000 }, () =
     await page.selectOption('#attack', 'fgsm');
   });
 
+  test('an uploaded photo of a dark digit on paper is inverted and attacked', async () => {
+    // Sample 0 as dark ink on white paper, at 56×56: the page must resize it
+    // to the model's 28×28×1 and invert it to MNIST's light-on-dark.
+    const { images } = readMnistTest(1);
+    const png = new PNG({ width: 56, height: 56 });
+    for (let y = 0; y < 56; y++)
+      for (let x = 0; x < 56; x++) {
+        const v = 255 - images[(y >> 1) * 28 + (x >> 1)];
+        png.data.set([v, v, v, 255], 4 * (y * 56 + x));
+      }
+    const run = Number(await page.getAttribute('#status', 'data-run'));
+    await page.selectOption('#input-kind', 'upload');
+    await page.fill('#true-label', String(label));
+    await page.setInputFiles('#image-file', {
+      name: 'digit.png',
+      mimeType: 'image/png',
+      buffer: PNG.sync.write(png),
+    });
+    await page.waitForFunction((p) => {
+      const s = document.getElementById('status');
+      return s?.dataset.state === 'ready' && Number(s.dataset.run) > p;
+    }, run);
+    assert.equal(await page.isChecked('#image-invert'), true);
+    assert.equal(Number(await page.getAttribute('#clean-pred', 'data-class')), label);
+    await page.selectOption('#input-kind', 'sample');
+  });
+
   test('a broken model file gives a clear message', async () => {
     await page.setInputFiles('#model-files', [
       { name: 'model.json', mimeType: 'application/json', buffer: Buffer.from('{"oops": true}') },
