@@ -5,172 +5,36 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { type BackendName, Classifier, type ClassifierOptions, getNorm, setBackend } from 'advkit';
-import { type Analysis, analyse } from './analysis.js';
-import { accuracyCurve, type Curve, curveSvg } from './curve.js';
+import { type BackendName, Classifier, type ClassifierOptions, setBackend } from 'advkit';
+import { download, fileStem, reportJson, runCurve } from './actions.js';
+import { analyse } from './analysis.js';
 import {
-  DrawingPad,
-  imageFileToUnit,
-  loadSamples,
-  type Samples,
-  type UnitImage,
-} from './inputs.js';
+  describeEps,
+  type Input,
+  num,
+  parseList,
+  resetEpsForNorm,
+  type Select,
+  settings,
+  showAttackRows,
+  showInputRows,
+  syncEpsFromSlider,
+  syncSliderFromEps,
+  val,
+} from './controls.js';
+import { DrawingPad, imageFileToUnit, loadSamples, type UnitImage } from './inputs.js';
 import {
   type LoadedNetwork,
   listShippedModels,
   loadModelFiles,
   loadShippedModel,
 } from './models.js';
-import {
-  $,
-  fmt,
-  linearRows,
-  numberTable,
-  paint,
-  paintPerturbation,
-  predictionTable,
-} from './render.js';
-import {
-  ATTACK_PARAMS,
-  type AttackSettings,
-  type ExplorerAttack,
-  goalOf,
-  settingsReport,
-} from './settings.js';
-
-type Input = HTMLInputElement;
-type Select = HTMLSelectElement;
-
-const state: {
-  samples?: Samples;
-  loaded?: LoadedNetwork;
-  model?: Classifier;
-  uploaded?: UnitImage;
-  analysis?: Analysis;
-  curve?: Curve;
-  running: boolean;
-  pending: boolean;
-  runs: number;
-} = { running: false, pending: false, runs: 0 };
-
-const status = $('status');
-function setStatus(s: 'busy' | 'ready' | 'error' | 'starting', text: string): void {
-  status.dataset.state = s;
-  status.textContent = text;
-  document.body.dataset.state = s;
-}
-
-function showError(msg: string | undefined): void {
-  const box = $('model-error');
-  box.hidden = !msg;
-  box.textContent = msg ?? '';
-}
-
-/** Grey out results that no longer match the model or input on screen. */
-function markStale(stale: boolean): void {
-  $('view').dataset.stale = String(stale);
-  for (const id of ['download-png', 'download-json']) ($(id) as HTMLButtonElement).disabled = stale;
-}
-
-function clearCurve(): void {
-  state.curve = undefined;
-  $('curve-chart').replaceChildren();
-  $('curve-chart').dataset.state = 'empty';
-  $('curve-table').replaceChildren();
-}
-
-const num = (id: string): number => Number(($(id) as Input).value);
-const val = (id: string): string => ($(id) as Input | Select).value;
-
-/* ---------- ε scale per norm ---------- */
-
-const EPS_SCALE = {
-  linf: { max: 0.5, start: 0.1, curve: 0.3 },
-  l2: { max: 8, start: 1.5, curve: 4 },
-  l1: { max: 40, start: 10, curve: 20 },
-} as const;
-
-function range(): number {
-  return state.model
-    ? state.model.bounds[1] - state.model.bounds[0]
-    : num('bounds-hi') - num('bounds-lo');
-}
-
-function epsMax(): number {
-  return EPS_SCALE[val('norm') as keyof typeof EPS_SCALE].max * range();
-}
-
-function syncEpsFromSlider(): void {
-  const eps = (num('eps-range') / 200) * epsMax();
-  ($('eps') as Input).value = String(+eps.toPrecision(4));
-  describeEps();
-}
-
-function syncSliderFromEps(): void {
-  ($('eps-range') as Input).value = String(Math.round((200 * num('eps')) / epsMax()));
-  describeEps();
-}
-
-function describeEps(): void {
-  const eps = num('eps');
-  const r = range();
-  $('eps-note').textContent =
-    `ε = ${fmt(eps)} in pixel units = ${fmt((eps / r) * 255, 3)}/255 of the range [${state.model?.bounds.join(', ') ?? '0, 1'}], ${getNorm(val('norm')).label} ball`;
-}
-
-function resetEpsForNorm(): void {
-  const s = EPS_SCALE[val('norm') as keyof typeof EPS_SCALE];
-  ($('eps') as Input).value = String(+(s.start * range()).toPrecision(4));
-  ($('curve-max') as Input).value = String(+(s.curve * range()).toPrecision(4));
-  syncSliderFromEps();
-}
-
-/* ---------- controls ---------- */
-
-function settings(): AttackSettings {
-  return {
-    attack: val('attack') as ExplorerAttack,
-    norm: val('norm') as AttackSettings['norm'],
-    eps: Math.max(0, num('eps') || 0),
-    goal: val('goal') as AttackSettings['goal'],
-    targetRule: val('target-rule') as AttackSettings['targetRule'],
-    targetClass: num('target-class'),
-    steps: Math.max(1, Math.round(num('steps')) || 1),
-    relStep: num('rel-step') > 0 ? num('rel-step') : 0.25,
-    restarts: Math.max(1, Math.round(num('restarts')) || 1),
-    decay: Math.max(0, num('decay') || 0),
-    seed: Math.max(0, Math.round(num('seed')) || 0),
-  };
-}
-
-function showAttackRows(resetStep: boolean): void {
-  const p = ATTACK_PARAMS[val('attack') as ExplorerAttack];
-  $('iter-row').hidden = !p.steps && p.relStep === undefined;
-  $('steps').hidden = !p.steps;
-  document.querySelector<HTMLElement>('label[for=steps]')!.hidden = !p.steps;
-  $('pgd-row').hidden = !p.restarts;
-  $('mi-row').hidden = !p.decay;
-  $('target-row').hidden = val('goal') !== 'targeted';
-  $('target-class').hidden = val('target-rule') !== 'fixed';
-  document.querySelector<HTMLElement>('label[for=target-class]')!.hidden =
-    val('target-rule') !== 'fixed';
-  if (resetStep && p.relStep !== undefined) ($('rel-step') as Input).value = String(p.relStep);
-}
-
-function showInputRows(): void {
-  const kind = val('input-kind');
-  $('input-sample').hidden = kind !== 'sample';
-  $('input-draw').hidden = kind !== 'draw';
-  $('input-upload').hidden = kind !== 'upload';
-}
+import { $, fmt, paint } from './render.js';
+import { ATTACK_PARAMS } from './settings.js';
+import { clearCurve, markStale, setStatus, showError, state, status } from './state.js';
+import { showAnalysis } from './view.js';
 
 /* ---------- model ---------- */
-
-function parseList(id: string): number[] | undefined {
-  const t = val(id).trim();
-  if (!t) return undefined;
-  return t.split(/[\s,]+/).map(Number);
-}
 
 /** (Re)wrap the loaded network with the bounds and preprocessing fields. */
 function wrapModel(): boolean {
@@ -300,7 +164,7 @@ async function update(): Promise<void> {
     const a = await analyse(model, x, input.label, s);
     state.analysis?.dispose();
     state.analysis = a;
-    await render(a, x, model, s);
+    await showAnalysis(a, x, model, s);
     showError(undefined);
     markStale(false);
     state.runs += 1;
@@ -318,148 +182,6 @@ async function update(): Promise<void> {
     state.pending = false;
     void update();
   }
-}
-
-async function render(a: Analysis, x: tf.Tensor4D, model: Classifier, s: AttackSettings) {
-  const [lo, hi] = model.bounds;
-  await paint($('img-original'), x, lo, hi);
-  await paint($('img-adversarial'), a.xAdv, lo, hi);
-  const { maxAbs, gain } = await paintPerturbation($('img-perturbation'), a.delta, hi - lo);
-  $('pert-scale').textContent =
-    maxAbs > 0 ? `(×${fmt(gain, 3)}; grey = 0, white = +${fmt(maxAbs)})` : '(zero)';
-  await paint($('img-sign'), a.stepSign, -1, 1);
-  $('sign-caption').textContent =
-    a.target === undefined
-      ? 'step direction: sign of δ*(∇ₓL(x, y))'
-      : `step direction: sign of −δ*(∇ₓL(x, t=${a.target}))`;
-  const clean = $('clean-pred');
-  clean.textContent = `${a.cleanPred} (${(100 * a.clean[0].p).toFixed(1)} %)`;
-  clean.dataset.class = String(a.cleanPred);
-  const adv = $('adv-pred');
-  const advTop = a.adv.find((r) => r.cls === a.advPred);
-  adv.textContent = `${a.advPred}${advTop ? ` (${(100 * advTop.p).toFixed(1)} %)` : ''}`;
-  adv.dataset.class = String(a.advPred);
-  predictionTable($('preds-clean'), a.clean, a.lossClass);
-  predictionTable($('preds-adv'), a.adv, a.lossClass);
-  const goal = a.target === undefined ? 'untargeted' : `targeted at ${a.target}`;
-  const verdict = $('verdict');
-  verdict.textContent = `${ATTACK_PARAMS[s.attack].label} (${goal}, ${getNorm(s.norm).label}, ε = ${fmt(s.eps)}): ${a.success ? 'attack succeeded' : 'attack failed'} — ${a.cleanPred} → ${a.advPred}`;
-  verdict.dataset.success = String(a.success);
-  numberTable($('linear'), linearRows(a, s.norm));
-  const pn = $('pert-norm');
-  pn.textContent = `${fmt(a.distance, 5)} (${getNorm(s.norm).label}, ε = ${fmt(s.eps)})`;
-  pn.dataset.value = String(a.distance);
-  numberTable($('norms'), [
-    ['‖δ‖∞', fmt(a.norms.linf, 5)],
-    ['‖δ‖₂', fmt(a.norms.l2, 5)],
-    ['‖δ‖₁', fmt(a.norms.l1, 5)],
-  ]);
-}
-
-/* ---------- curve ---------- */
-
-async function runCurve(): Promise<void> {
-  const model = state.model;
-  const samples = state.samples;
-  const chart = $('curve-chart');
-  if (!model || !samples) return;
-  if (model.inputShape.join() !== '28,28,1') {
-    chart.textContent = `The curve uses the MNIST samples (28×28×1); this model expects [${model.inputShape.join(', ')}].`;
-    return;
-  }
-  const n = Math.min(samples.count, Math.max(1, Math.round(num('curve-n')) || 1));
-  const points = Math.min(21, Math.max(2, Math.round(num('curve-points')) || 2));
-  const max = num('curve-max') > 0 ? num('curve-max') : epsMax() / 2;
-  const epsilons = Array.from(
-    { length: points },
-    (_, i) => +((max * i) / (points - 1)).toPrecision(4),
-  );
-  const s = settings();
-  const button = $('curve-run') as HTMLButtonElement;
-  button.disabled = true;
-  chart.dataset.state = 'busy';
-  chart.textContent = `running FGSM and PGD on ${n} samples at ${points} values of ε…`;
-  const [lo, hi] = model.bounds;
-  const data = new Float32Array(n * 784);
-  for (let i = 0; i < n; i++) data.set(samples.image(i).data, i * 784);
-  const x = tf.tidy(
-    () => tf.add(tf.mul(tf.tensor4d(data, [n, 28, 28, 1]), hi - lo), lo) as tf.Tensor4D,
-  );
-  try {
-    const curve = await accuracyCurve(model, x, samples.labels.slice(0, n), {
-      norm: s.norm,
-      epsilons,
-      pgdSteps: Math.max(1, Math.round(num('curve-steps')) || 10),
-      goal: goalOf(s),
-      seed: s.seed,
-    });
-    state.curve = curve;
-    chart.replaceChildren(curveSvg(curve, getNorm(s.norm).label));
-    chart.dataset.state = 'ready';
-    const rows: [string, string, string?][] = curve.epsilons.map((e, i) => [
-      `ε = ${e}`,
-      `FGSM ${(100 * curve.fgsm[i]).toFixed(1)} %`,
-      `PGD ${(100 * curve.pgd[i]).toFixed(1)} %`,
-    ]);
-    numberTable($('curve-table') as HTMLTableElement, rows);
-  } catch (e) {
-    chart.textContent = `The curve failed: ${(e as Error).message}`;
-    chart.dataset.state = 'error';
-  } finally {
-    x.dispose();
-    button.disabled = false;
-  }
-}
-
-/* ---------- downloads ---------- */
-
-function download(name: string, blob: Blob): void {
-  const a = document.createElement('a');
-  a.href = URL.createObjectURL(blob);
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
-}
-
-function fileStem(s: AttackSettings): string {
-  return `advkit-${s.attack}-${s.norm}-eps${+s.eps.toPrecision(4)}`;
-}
-
-function reportJson(): Record<string, unknown> | undefined {
-  const { model, loaded, analysis: a } = state;
-  if (!model || !loaded) return undefined;
-  const s = settings();
-  const kind = val('input-kind');
-  return settingsReport({
-    settings: s,
-    model,
-    modelSource: loaded.source,
-    checksum: loaded.checksum,
-    input: {
-      kind,
-      ...(kind === 'sample' ? { dataset: state.samples?.source, index: num('sample-index') } : {}),
-      label: num('true-label'),
-    },
-    result: a && {
-      cleanPrediction: a.cleanPred,
-      adversarialPrediction: a.advPred,
-      target: a.target ?? null,
-      success: a.success,
-      distance: a.distance,
-      norms: a.norms,
-      lossBefore: a.lossBefore,
-      lossAfter: a.lossAfter,
-      firstOrderPrediction: a.firstOrder,
-      linearPredictionWithAppliedDelta: a.linearActual,
-      pngNote:
-        'the PNG is quantised to 8 bits per channel; the numbers above are for the float image',
-    },
-    curve: state.curve && {
-      ...state.curve,
-      definition: 'robust accuracy = correct both clean and under attack / all examples',
-      pgdSteps: num('curve-steps'),
-    },
-  });
 }
 
 /* ---------- start ---------- */
