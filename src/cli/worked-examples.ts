@@ -9,9 +9,21 @@ const f = (v: number) => {
   const s = (Math.round(v * 1e6) / 1e6).toString();
   return v >= 0 ? ` ${s}` : s.replace('-', '−');
 };
+const paren = (v: number) => (v < 0 ? `(${f(v)})` : f(v).trim());
 const vec = (v: ArrayLike<number>) => `[${Array.from(v, f).join(', ')} ]`;
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) =>
   Array.from(a).reduce((s, ai, i) => s + ai * b[i], 0);
+
+const SUB = '₀₁₂₃₄₅₆₇₈₉';
+/** "2·δ₁ − 3·δ₂ + 0·δ₃ + 1·δ₄" */
+function linear(g: number[]): string {
+  return g
+    .map((gi, i) => {
+      const term = `${Math.abs(gi)}·δ${SUB[i + 1]}`;
+      return i === 0 ? (gi < 0 ? `−${term}` : term) : `${gi < 0 ? '−' : '+'} ${term}`;
+    })
+    .join(' ');
+}
 
 /** Worked example 1: a four-pixel FGSM step with a zero-gradient coordinate and clipping. */
 export function fourPixelExample(): string[] {
@@ -64,15 +76,15 @@ export function dualNormExample(samples = 100_000, seed = 0): string[] {
     const d = g.map(() => (rng.next() < 0.5 ? -eps : eps));
     const v = dot(g, d);
     if (v > bestVertex) bestVertex = v;
-    if (Math.abs(v - gain) < 1e-12) vertexHits++;
+    if (Math.abs(v - gain) < 1e-6) vertexHits++;
   }
   return [
     'Worked example 2: why the sign is optimal under L∞',
     `  maximise gᵀδ subject to ‖δ‖∞ ≤ ε, with g = ${vec(g)}, ε = ${eps}`,
-    `  ‖δ‖∞ ≤ ε means −ε ≤ δᵢ ≤ ε for every i, and gᵀδ = ${g.map((gi, i) => `${f(gi).trim()}·δ${i + 1}`).join(' + ')}`,
+    `  ‖δ‖∞ ≤ ε means −ε ≤ δᵢ ≤ ε for every i, and gᵀδ = ${linear(g)}`,
     '  each term is maximised on its own: δᵢ = +ε if gᵢ > 0, −ε if gᵢ < 0, anything if gᵢ = 0',
     `  δ* = ε·sign(g) = ${vec(star)}`,
-    `  gᵀδ* = ${g.map((gi, i) => `${f(gi).trim()}×${f(star[i]).trim()}`).join(' + ')} = ${f(gain).trim()}`,
+    `  gᵀδ* = ${g.map((gi, i) => `${paren(gi)}×${paren(star[i])}`).join(' + ')} = ${f(gain).trim()}`,
     `       = ε‖g‖₁ = ${eps} × ${l1} = ${f(eps * l1).trim()}   (‖·‖₁ is the dual norm of ‖·‖∞)`,
     `  check: ${samples.toLocaleString('en')} uniform random points of the ε-ball (seed ${seed})`,
     `    best gᵀδ = ${f(best).trim()}, mean gᵀδ = ${f(sum / samples).trim()}; none beats ${f(gain).trim()}`,
