@@ -4,6 +4,7 @@
  * on the way (so a step loop never pays for an extra forward pass).
  */
 import * as tf from '@tensorflow/tfjs';
+import { withInputOnlyGradients } from '../backend/index.js';
 import type { Classifier } from '../model/classifier.js';
 import { type LossName, objective } from '../threat-model/losses.js';
 
@@ -30,7 +31,8 @@ export function objectiveGradient(
     obj = tf.keep(o);
     return tf.sum(o);
   };
-  const { value, grad } = tf.valueAndGrad(f)(x);
+  // Attacks never use weight gradients: skip computing them.
+  const { value, grad } = withInputOnlyGradients(() => tf.valueAndGrad(f)(x));
   value.dispose();
   const step = {
     grad: grad as tf.Tensor4D,
