@@ -15,6 +15,15 @@ export {
   type Network,
   type OutputKind,
 } from './model/classifier.js';
+export {
+  artifactsFormat,
+  checksumArtifacts,
+  type LoadedClassifier,
+  type LoadedNetwork,
+  loadClassifierFrom,
+  loadClassifierFromUrl,
+  loadNetworkFrom,
+} from './model/load.js';
 export type { CustomPreprocess, Normalization, Preprocess } from './model/preprocess.js';
 export { validateEpsilons, validateImages, validateLabels } from './model/validate.js';
 export { type Bounds, clipToBounds, DEFAULT_BOUNDS } from './threat-model/bounds.js';

@@ -6,6 +6,7 @@
  * without reloading the weights).
  */
 import * as tf from '@tensorflow/tfjs';
+import { AdvkitError, loadNetworkFrom } from 'advkit';
 
 export interface ShippedModel {
   name: string;
@@ -34,29 +35,8 @@ export async function listShippedModels(): Promise<ShippedModel[]> {
   return (await res.json()) as ShippedModel[];
 }
 
-function weightChunks(data: tf.io.ModelArtifacts['weightData']): Uint8Array[] {
-  if (!data) return [];
-  return (Array.isArray(data) ? data : [data]).map((b) => new Uint8Array(b));
-}
-
-async function checksum(artifacts: tf.io.ModelArtifacts): Promise<string> {
-  const parts = [
-    new TextEncoder().encode(JSON.stringify(artifacts.modelTopology ?? null)),
-    ...weightChunks(artifacts.weightData),
-  ];
-  const all = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-  let o = 0;
-  for (const p of parts) {
-    all.set(p, o);
-    o += p.byteLength;
-  }
-  const digest = await crypto.subtle.digest('SHA-256', all);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-function readDefaults(artifacts: tf.io.ModelArtifacts): LoadedNetwork['defaults'] {
-  const meta = (artifacts.userDefinedMetadata as { advkit?: Record<string, unknown> } | undefined)
-    ?.advkit;
+function readDefaults(metadata: Record<string, unknown> | undefined): LoadedNetwork['defaults'] {
+  const meta = (metadata as { advkit?: Record<string, unknown> } | undefined)?.advkit;
   const nums = (v: unknown) =>
     Array.isArray(v) && v.every((n) => typeof n === 'number') ? (v as number[]) : undefined;
   return { bounds: nums(meta?.bounds), mean: nums(meta?.mean), std: nums(meta?.std) };
@@ -67,43 +47,16 @@ async function loadFrom(
   name: string,
   source: string,
 ): Promise<LoadedNetwork> {
-  let artifacts: tf.io.ModelArtifacts;
   try {
-    if (!handler.load) throw new Error('the handler cannot load');
-    artifacts = await handler.load();
+    const loaded = await loadNetworkFrom(handler, source);
+    return { name, source, ...loaded, defaults: readDefaults(loaded.metadata) };
   } catch (e) {
-    throw new ModelLoadError(
-      `Could not read the model from ${source}: ${(e as Error).message}. ` +
-        'Pick the model.json together with every weight file it lists (e.g. weights.bin).',
-    );
+    const hint =
+      e instanceof AdvkitError && /cannot read/.test(e.message)
+        ? ' Pick the model.json together with every weight file it lists (e.g. weights.bin).'
+        : '';
+    throw new ModelLoadError(`${(e as Error).message}.${hint}`);
   }
-  if (!artifacts.modelTopology) {
-    throw new ModelLoadError(
-      `${source} has no "modelTopology"; is it a TF.js model.json (tfjs-converter or model.save output)?`,
-    );
-  }
-  const topo = artifacts.modelTopology as { node?: unknown };
-  const format =
-    artifacts.format === 'graph-model' || Array.isArray(topo.node) ? 'graph-model' : 'layers-model';
-  let network: tf.LayersModel | tf.GraphModel;
-  try {
-    network =
-      format === 'graph-model'
-        ? await tf.loadGraphModel(tf.io.fromMemory(artifacts))
-        : await tf.loadLayersModel(tf.io.fromMemory(artifacts));
-  } catch (e) {
-    throw new ModelLoadError(
-      `${source} is not a loadable TF.js ${format}: ${(e as Error).message}`,
-    );
-  }
-  return {
-    name,
-    source,
-    network,
-    format,
-    checksum: await checksum(artifacts),
-    defaults: readDefaults(artifacts),
-  };
 }
 
 export function loadShippedModel(m: ShippedModel): Promise<LoadedNetwork> {

@@ -8,13 +8,8 @@ import * as tf from '@tensorflow/tfjs';
 import { LoadError } from '../errors.js';
 import { Classifier, type ClassifierOptions } from './classifier.js';
 
-export interface LoadedClassifier {
+export interface LoadedClassifier extends LoadedNetwork {
   model: Classifier;
-  /** sha256 (hex) of the topology JSON and the weight bytes. */
-  checksum: string;
-  format: 'layers-model' | 'graph-model';
-  /** The TF.js model, for saving or training. */
-  network: tf.LayersModel | tf.GraphModel;
 }
 
 function weightBytes(data: tf.io.ModelArtifacts['weightData']): Uint8Array[] {
@@ -43,27 +38,70 @@ export function checksumArtifacts(artifacts: tf.io.ModelArtifacts): Promise<stri
 
 export function artifactsFormat(artifacts: tf.io.ModelArtifacts): 'layers-model' | 'graph-model' {
   const topo = artifacts.modelTopology as { node?: unknown } | undefined;
-  if (artifacts.format === 'graph-model' || (topo && Array.isArray(topo.node))) return 'graph-model';
+  if (artifacts.format === 'graph-model' || (topo && Array.isArray(topo.node)))
+    return 'graph-model';
   return 'layers-model';
 }
 
-/** Load from any IOHandler; `where` names the source in error messages. */
-export async function loadClassifierFrom(
+export interface LoadedNetwork {
+  network: tf.LayersModel | tf.GraphModel;
+  format: 'layers-model' | 'graph-model';
+  /** sha256 (hex) of the topology JSON and the weight bytes. */
+  checksum: string;
+  /** `userDefinedMetadata` of the model.json, if any. */
+  metadata?: Record<string, unknown>;
+}
+
+function bytesPerValue(spec: tf.io.WeightsManifestEntry): number {
+  const q = spec.quantization?.dtype;
+  if (q) return q === 'uint8' ? 1 : 2;
+  return spec.dtype === 'bool' ? 1 : spec.dtype === 'string' ? 0 : 4;
+}
+
+/**
+ * TF.js fills weights it cannot find with fresh values without a word, so
+ * compare the bytes the manifest asks for with the bytes that arrived.
+ */
+function checkWeightBytes(artifacts: tf.io.ModelArtifacts, where: string): void {
+  const specs = artifacts.weightSpecs ?? [];
+  const expected = specs.reduce(
+    (a, w) => a + w.shape.reduce((p, d) => p * d, 1) * bytesPerValue(w),
+    0,
+  );
+  const found = weightBytes(artifacts.weightData).reduce((a, b) => a + b.byteLength, 0);
+  if (found < expected) {
+    throw new LoadError(
+      'MODEL_LOAD',
+      `${where}: the weights are missing or truncated (the manifest needs ${expected} bytes, found ${found}); keep the weight files next to model.json`,
+    );
+  }
+}
+
+/** Load a TF.js network from any IOHandler; `where` names the source in error messages. */
+export async function loadNetworkFrom(
   handler: tf.io.IOHandler,
   where: string,
-  options: ClassifierOptions = {},
-): Promise<LoadedClassifier> {
-  if (!handler.load) throw new LoadError('MODEL_LOAD', `cannot load a model from ${where}: the handler has no load()`);
+): Promise<LoadedNetwork> {
+  if (!handler.load)
+    throw new LoadError(
+      'MODEL_LOAD',
+      `cannot load a model from ${where}: the handler has no load()`,
+    );
   let artifacts: tf.io.ModelArtifacts;
   try {
     artifacts = await handler.load();
   } catch (e) {
     if (e instanceof LoadError) throw e;
-    throw new LoadError('MODEL_LOAD', `cannot read the model at ${where}: ${(e as Error).message}`, e);
+    throw new LoadError(
+      'MODEL_LOAD',
+      `cannot read the model at ${where}: ${(e as Error).message}`,
+      e,
+    );
   }
   if (!artifacts.modelTopology) {
     throw new LoadError('MODEL_LOAD', `${where} has no modelTopology; is it a TF.js model.json?`);
   }
+  checkWeightBytes(artifacts, where);
   const format = artifactsFormat(artifacts);
   let network: tf.LayersModel | tf.GraphModel;
   try {
@@ -72,14 +110,35 @@ export async function loadClassifierFrom(
         ? await tf.loadGraphModel(tf.io.fromMemory(artifacts))
         : await tf.loadLayersModel(tf.io.fromMemory(artifacts));
   } catch (e) {
-    throw new LoadError('MODEL_LOAD', `${where} is not a loadable TF.js ${format}: ${(e as Error).message}`, e);
+    throw new LoadError(
+      'MODEL_LOAD',
+      `${where} is not a loadable TF.js ${format}: ${(e as Error).message}`,
+      e,
+    );
   }
-  const checksum = await checksumArtifacts(artifacts);
-  const model = Classifier.create(network, { name: options.name ?? where, ...options });
-  return { model, checksum, format, network };
+  return {
+    network,
+    format,
+    checksum: await checksumArtifacts(artifacts),
+    metadata: artifacts.userDefinedMetadata as Record<string, unknown> | undefined,
+  };
+}
+
+/** Load from any IOHandler and wrap the network in a Classifier. */
+export async function loadClassifierFrom(
+  handler: tf.io.IOHandler,
+  where: string,
+  options: ClassifierOptions = {},
+): Promise<LoadedClassifier> {
+  const loaded = await loadNetworkFrom(handler, where);
+  const model = Classifier.create(loaded.network, { name: options.name ?? where, ...options });
+  return { ...loaded, model };
 }
 
 /** Load a model.json (and its weight files) over HTTP, e.g. in the browser. */
-export function loadClassifierFromUrl(url: string, options: ClassifierOptions = {}): Promise<LoadedClassifier> {
+export function loadClassifierFromUrl(
+  url: string,
+  options: ClassifierOptions = {},
+): Promise<LoadedClassifier> {
   return loadClassifierFrom(tf.io.http(url), url, options);
 }
