@@ -112,11 +112,14 @@ export async function adversarialTrain(
       optimizer,
       options: r,
     };
-    const heldOutAttack = new PGD({
-      steps: r.heldOutSteps,
-      stepSize: r.heldOutStepSize,
-      restarts: r.heldOutRestarts,
-    });
+    const heldOutAttack =
+      r.eps > 0
+        ? new PGD({
+            steps: r.heldOutSteps,
+            stepSize: r.heldOutStepSize,
+            restarts: r.heldOutRestarts,
+          })
+        : undefined;
     const batches = Math.ceil(n / r.batchSize);
     let stopped: TrainResult['stopped'] = 'completed';
     for (let epoch = history.length; epoch < r.epochs; epoch++) {
@@ -152,7 +155,7 @@ export async function adversarialTrain(
       }
       if (stopped === 'aborted') break;
       const check = heldOut
-        ? await attackAccuracy(evalModel, heldOut, r.eps > 0 ? heldOutAttack : undefined, r.eps, {
+        ? await attackAccuracy(evalModel, heldOut, heldOutAttack, r.eps, {
             seed: epochSeed(r.seed, epoch, STREAM_HELD_OUT),
           })
         : undefined;
