@@ -1,0 +1,214 @@
+/**
+ * Diagnostics from the run state, and the warnings they raise. The spec's
+ * sanity rules: ‖δ‖ ≤ ε and x_adv in bounds; ε = 0 changes nothing; PGD is
+ * never weaker than FGSM; many zero gradients, FGSM failing where iterative
+ * attacks succeed, or noise beating FGSM point at gradient masking.
+ */
+import type { Plan } from './batch.js';
+import { mean, ratio, SUCCESS_RATE_DEFINITION } from './metrics.js';
+import type { RunState } from './state.js';
+import type { Diagnostics, ReportWarning } from './types.js';
+
+/** Above this fraction of zero input-gradient coordinates, warn. */
+export const ZERO_GRADIENT_WARN = 0.5;
+/** FGSM's actual loss gain below this fraction of the linear prediction: warn. */
+export const FIRST_ORDER_WARN = 0.1;
+/** Iterative success minus FGSM success (of clean-correct examples) above this: warn. */
+export const ITERATIVE_GAP_WARN = 0.2;
+
+const fmt = (v: number) => +v.toPrecision(4);
+
+export function computeDiagnostics(
+  plan: Pick<Plan, 'epsilons' | 'attacks' | 'goal' | 'diagnosticNorm'>,
+  state: RunState,
+  withGradients: boolean,
+): { diagnostics: Diagnostics | null; warnings: ReportWarning[] } {
+  const warnings: ReportWarning[] = [];
+  const { clean } = state;
+  const n = clean.label.length;
+  const correct = clean.label.map((y, i) => clean.predicted[i] === y);
+  const cleanCorrect = correct.filter(Boolean).length;
+  const countOn = (flags: readonly boolean[]) => flags.filter((f, i) => f && correct[i]).length;
+
+  // Sanity: budget and bounds, every attack × ε × example; ε = 0 changes nothing.
+  let budgetViolations = 0;
+  let boundsViolations = 0;
+  let maxExcess = 0;
+  plan.attacks.forEach((a, ai) => {
+    plan.epsilons.forEach((eps, e) => {
+      const c = state.attacks[ai].perEpsilon[e];
+      let budget = 0;
+      let bounds = 0;
+      c.distance.forEach((dist, i) => {
+        const excess = dist - eps;
+        if (excess > maxExcess) maxExcess = excess;
+        if (dist > eps * (1 + 1e-4) + 1e-6) budget++;
+        if (c.outOfBounds[i]) bounds++;
+      });
+      budgetViolations += budget;
+      boundsViolations += bounds;
+      if (budget > 0) {
+        warnings.push({
+          code: 'BUDGET_VIOLATION',
+          severity: 'error',
+          attack: a.key,
+          epsilon: eps,
+          message: `${a.key} at ε = ${eps}: ${budget} of ${n} examples have ‖δ‖ > ε; the attack's projection is wrong and its numbers are invalid`,
+        });
+      }
+      if (bounds > 0) {
+        warnings.push({
+          code: 'BOUNDS_VIOLATION',
+          severity: 'error',
+          attack: a.key,
+          epsilon: eps,
+          message: `${a.key} at ε = ${eps}: ${bounds} of ${n} adversarial examples leave the input bounds; clipping is missing`,
+        });
+      }
+      if (eps === 0) {
+        const changed = c.distance.filter((dist) => dist > 0).length;
+        if (changed > 0) {
+          warnings.push({
+            code: 'EPSILON_ZERO_CHANGED',
+            severity: 'error',
+            attack: a.key,
+            epsilon: 0,
+            message: `${a.key} at ε = 0 changed ${changed} of ${n} inputs; ε = 0 must return the input unchanged`,
+          });
+        }
+      }
+    });
+  });
+
+  const stronger = plan.attacks.filter((a) => a.role === 'stronger');
+  if (stronger.length === 0) {
+    warnings.push({
+      code: 'NO_STRONGER_ATTACK',
+      severity: 'warning',
+      message:
+        'only one-step attacks were run; a model that survives FGSM is not shown robust — add PGD (with restarts) as the stronger baseline',
+    });
+  }
+
+  // Each stronger attack vs FGSM at the same ε, on the same (clean-correct) examples.
+  const fgsmAt = plan.attacks.findIndex((a) => a.name === 'fgsm');
+  const iterativeVsFgsm: Diagnostics['iterativeVsFgsm'] = [];
+  if (fgsmAt >= 0) {
+    plan.attacks.forEach((a, ai) => {
+      if (a.role !== 'stronger') return;
+      plan.epsilons.forEach((eps, e) => {
+        if (eps === 0) return;
+        const f = state.attacks[fgsmAt].perEpsilon[e].success;
+        const s = state.attacks[ai].perEpsilon[e].success;
+        let fgsmOnly = 0;
+        let attackOnly = 0;
+        for (let i = 0; i < n; i++) {
+          if (!correct[i]) continue;
+          if (f[i] && !s[i]) fgsmOnly++;
+          if (s[i] && !f[i]) attackOnly++;
+        }
+        const row = {
+          attack: a.key,
+          epsilon: eps,
+          fgsmSuccesses: countOn(f),
+          attackSuccesses: countOn(s),
+          fgsmOnly,
+          attackOnly,
+        };
+        iterativeVsFgsm.push(row);
+        if (row.attackSuccesses < row.fgsmSuccesses) {
+          warnings.push({
+            code: 'PGD_WEAKER_THAN_FGSM',
+            severity: 'error',
+            attack: a.key,
+            epsilon: eps,
+            message: `${a.key} succeeds on ${row.attackSuccesses} clean-correct examples at ε = ${eps} but FGSM on ${row.fgsmSuccesses}: an iterative attack must never be weaker than FGSM — check its step size, projection, clipping, the model mode and the loss; the evaluation is broken`,
+          });
+        } else if (
+          cleanCorrect > 0 &&
+          (row.attackSuccesses - row.fgsmSuccesses) / cleanCorrect > ITERATIVE_GAP_WARN
+        ) {
+          warnings.push({
+            code: 'FGSM_WEAKER_THAN_ITERATIVE',
+            severity: 'warning',
+            attack: a.key,
+            epsilon: eps,
+            message: `at ε = ${eps} FGSM fails on ${attackOnly} clean-correct examples that ${a.key} flips (${row.fgsmSuccesses} vs ${row.attackSuccesses} of ${cleanCorrect}): a curved loss surface or a model trained against one-step attacks; FGSM alone overstates robustness here`,
+          });
+        }
+      });
+    });
+  }
+
+  if (!withGradients) return { diagnostics: null, warnings };
+
+  const dg = state.diagnostics;
+  const zeros = dg.zeroCoordinates.reduce((s, z) => s + z, 0);
+  const zeroGradientFraction = n * dg.coordinates > 0 ? zeros / (n * dg.coordinates) : 0;
+  const zeroGradientExamples = dg.zeroCoordinates.filter((z) => z === dg.coordinates).length;
+  if (zeroGradientFraction > ZERO_GRADIENT_WARN || zeroGradientExamples > 0) {
+    warnings.push({
+      code: 'ZERO_GRADIENTS',
+      severity: 'warning',
+      message: `${fmt(100 * zeroGradientFraction)}% of input-gradient coordinates are exactly zero at the clean inputs (${zeroGradientExamples} of ${n} examples have an all-zero gradient): saturation, a non-differentiable step or gradient masking — FGSM cannot move these coordinates, which is not robustness`,
+    });
+  }
+
+  // First-order check: FGSM (CE loss, untargeted) should gain ≈ ε‖g‖_dual at small ε.
+  const firstOrder: Diagnostics['firstOrder'] = [];
+  const fgsm = fgsmAt >= 0 ? plan.attacks[fgsmAt] : undefined;
+  if (fgsm && plan.goal.kind === 'untargeted' && fgsm.attack.describe().loss === 'ce') {
+    const mismatched: number[] = [];
+    plan.epsilons.forEach((eps, e) => {
+      if (eps === 0) return;
+      const c = state.attacks[fgsmAt].perEpsilon[e];
+      const predictedGain = eps * mean(dg.dualNorm);
+      const actualGain = mean(c.loss.map((l, i) => l - clean.loss[i]));
+      const r = predictedGain > 0 ? actualGain / predictedGain : null;
+      firstOrder.push({ epsilon: eps, predictedGain, actualGain, ratio: r });
+      if (r !== null && predictedGain > 1e-3 && r < FIRST_ORDER_WARN) mismatched.push(eps);
+    });
+    if (mismatched.length > 0) {
+      warnings.push({
+        code: 'FIRST_ORDER_MISMATCH',
+        severity: 'warning',
+        attack: fgsm.key,
+        message: `at ε = ${mismatched.join(', ')} FGSM raised the loss by under ${FIRST_ORDER_WARN * 100}% of the linear prediction ε‖g‖_dual: the loss is far from linear around the inputs or the gradient does not describe the model (masking)`,
+      });
+    }
+  }
+
+  // Random noise of the same ε vs FGSM on the clean-correct examples.
+  const noise: Diagnostics['noise'] = [];
+  const noisy: number[] = [];
+  plan.epsilons.forEach((eps, e) => {
+    if (eps === 0) return;
+    const ns = countOn(dg.noiseSuccess[e]);
+    const fs = fgsm ? countOn(state.attacks[fgsmAt].perEpsilon[e].success) : null;
+    noise.push({
+      epsilon: eps,
+      noiseSuccess: ratio(ns, cleanCorrect, SUCCESS_RATE_DEFINITION),
+      fgsmSuccess: fs === null ? null : ratio(fs, cleanCorrect, SUCCESS_RATE_DEFINITION),
+    });
+    if (fs !== null && ns > fs) noisy.push(eps);
+  });
+  if (noisy.length > 0) {
+    warnings.push({
+      code: 'NOISE_BEATS_FGSM',
+      severity: 'warning',
+      message: `random noise of the same size succeeds more often than FGSM at ε = ${noisy.join(', ')}: the gradient points the wrong way (gradient masking), not a sign of robustness`,
+    });
+  }
+
+  return {
+    diagnostics: {
+      zeroGradientFraction,
+      zeroGradientExamples,
+      firstOrder,
+      noise,
+      iterativeVsFgsm,
+      sanity: { budgetViolations, boundsViolations, maxExcess },
+    },
+    warnings,
+  };
+}

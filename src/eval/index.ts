@@ -1,0 +1,16 @@
+/**
+ * Evaluation: run a suite of attacks over a data set and return report data.
+ * Browser-safe; the file checkpoint lives in `checkpoint-node.ts`.
+ */
+export { memoryCheckpoint } from './checkpoint.js';
+export { DEFAULT_ATTACKS, evaluate } from './evaluate.js';
+export {
+  attackMetrics,
+  CLEAN_ACCURACY_DEFINITION,
+  cleanAccuracy,
+  ROBUST_ACCURACY_DEFINITION,
+  ratio,
+  SUCCESS_RATE_DEFINITION,
+} from './metrics.js';
+export * from './types.js';
+export { ADVKIT_VERSION } from './version.js';

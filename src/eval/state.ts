@@ -1,0 +1,132 @@
+/**
+ * The resumable state of an evaluation: per-example columns appended batch by
+ * batch, plus the fingerprint of what is being evaluated. The report is a pure
+ * function of this state, so a run resumed from a checkpoint gives the same
+ * report as one that never stopped.
+ */
+import { AdvkitError } from '../errors.js';
+import type { ImageExample } from './types.js';
+
+/** What a checkpoint must match to be resumed. */
+export interface Fingerprint {
+  modelChecksum: string | null;
+  dataSource: string;
+  examples: number;
+  suite: string;
+  seed: number;
+  batchSize: number;
+  minimalEpsilon: string;
+  diagnostics: boolean;
+  exampleImages: number;
+}
+
+export interface EpsilonColumns {
+  predicted: number[];
+  confidence: number[];
+  loss: number[];
+  distance: number[];
+  success: boolean[];
+  outOfBounds: boolean[];
+  targets?: number[];
+}
+
+export interface AttackColumns {
+  /** One per ε of the (sorted) suite list. */
+  perEpsilon: EpsilonColumns[];
+  /** Per example, when the minimal-ε search runs for this attack. */
+  minimalEpsilon?: (number | null)[];
+  /** Kept examples at the image ε. */
+  images: ImageExample[];
+}
+
+export interface RunState {
+  kind: 'advkit-evaluation-checkpoint';
+  version: 1;
+  fingerprint: Fingerprint;
+  batchesDone: number;
+  elapsedMs: number;
+  clean: {
+    index: number[];
+    label: number[];
+    predicted: number[];
+    confidence: number[];
+    loss: number[];
+  };
+  attacks: AttackColumns[];
+  diagnostics: {
+    zeroCoordinates: number[];
+    coordinates: number;
+    /** ‖g‖ in the dual of the FGSM norm, per example. */
+    dualNorm: number[];
+    /** Per ε: noise-baseline success per example. */
+    noiseSuccess: boolean[][];
+  };
+}
+
+export function emptyState(fingerprint: Fingerprint, attacks: number, epsilons: number): RunState {
+  const eps = () => ({
+    predicted: [],
+    confidence: [],
+    loss: [],
+    distance: [],
+    success: [],
+    outOfBounds: [],
+  });
+  return {
+    kind: 'advkit-evaluation-checkpoint',
+    version: 1,
+    fingerprint,
+    batchesDone: 0,
+    elapsedMs: 0,
+    clean: { index: [], label: [], predicted: [], confidence: [], loss: [] },
+    attacks: Array.from({ length: attacks }, () => ({
+      perEpsilon: Array.from({ length: epsilons }, eps),
+      images: [],
+    })),
+    diagnostics: {
+      zeroCoordinates: [],
+      coordinates: 0,
+      dualNorm: [],
+      noiseSuccess: Array.from({ length: epsilons }, () => []),
+    },
+  };
+}
+
+/**
+ * Parse a saved checkpoint and check it belongs to this evaluation; throws
+ * RESUME_MISMATCH naming every field that differs.
+ */
+export function restoreState(text: string, expected: Fingerprint, location: string): RunState {
+  let state: RunState;
+  try {
+    state = JSON.parse(text) as RunState;
+  } catch (e) {
+    throw new AdvkitError(
+      'RESUME_MISMATCH',
+      `checkpoint ${location} is not valid JSON (${(e as Error).message}); delete it to start over`,
+    );
+  }
+  if (state?.kind !== 'advkit-evaluation-checkpoint' || state.version !== 1) {
+    throw new AdvkitError(
+      'RESUME_MISMATCH',
+      `checkpoint ${location} is not an advkit evaluation checkpoint (version 1); delete it to start over`,
+    );
+  }
+  const got = state.fingerprint as unknown as Record<string, unknown>;
+  const want = expected as unknown as Record<string, unknown>;
+  const differs = Object.keys(want).filter(
+    (k) => JSON.stringify(got?.[k]) !== JSON.stringify(want[k]),
+  );
+  if (differs.length > 0) {
+    const detail = differs
+      .map(
+        (k) => `${k}: checkpoint ${JSON.stringify(got?.[k])}, this run ${JSON.stringify(want[k])}`,
+      )
+      .join('; ');
+    throw new AdvkitError(
+      'RESUME_MISMATCH',
+      `checkpoint ${location} was written by a different evaluation (${detail}); use a new checkpoint path or delete it`,
+    );
+  }
+  return state;
+}
