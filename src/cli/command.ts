@@ -60,3 +60,11 @@ export function table(header: string[], rows: string[][]): string {
 export function pct(v: number, digits = 1): string {
   return Number.isFinite(v) ? `${(100 * v).toFixed(digits)} %` : 'n/a';
 }
+
+/** A folder-name-safe UTC timestamp, e.g. 2026-01-31T12-00-00Z. */
+export function timestamp(): string {
+  return new Date()
+    .toISOString()
+    .replace(/[:.]/g, '-')
+    .replace(/-\d{3}Z$/, 'Z');
+}

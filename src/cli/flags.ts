@@ -197,6 +197,11 @@ export function parseFlags<F extends FlagTable>(table: F, argv: readonly string[
 function cleanParseArgsMessage(msg: string): string {
   // parseArgs messages are multi-line and mention `allowPositionals`; keep the
   // first sentence, which names the flag or argument.
+  const ambiguous = /^Option '(-[^']+)' argument is ambiguous/.exec(msg);
+  if (ambiguous) {
+    const flag = ambiguous[1].split(',').pop()?.trim() ?? ambiguous[1];
+    return `${flag} needs a value; write a value that starts with '-' as ${flag}=-…`;
+  }
   const first = msg.split('\n')[0].replace(/\. To specify a positional argument.*$/, '');
   return first.replace(/^Unknown option '(.+?)'.*/, "unknown flag '$1'");
 }

@@ -3,10 +3,13 @@
  * model flags → ClassifierOptions, threat-model flags → attack options and
  * goal, runtime flags → backend.
  */
+
+import type { SuiteAttack } from '../eval/types.js';
 import {
   ATTACK_NAMES,
   type Attack,
   type AttackName,
+  type AttackOptionsByName,
   type BackendName,
   createAttack,
   type Goal,
@@ -93,7 +96,7 @@ export const threatFlags = {
   'step-size': value('A', number, 'absolute step size of bim, pgd, mifgsm (pixel units)', {
     defaultText: "each attack's paper default",
   }),
-  restarts: value('N', positiveInt, 'random restarts of pgd and apgd', { default: 1 }),
+  restarts: value('N', positiveInt, 'random restarts of pgd and apgd', { defaultText: '1' }),
   seed: value('N', nonNegativeInt, 'seed for random starts and random targets', { default: 0 }),
 };
 
@@ -159,27 +162,37 @@ export interface ThreatFlags {
   norm: NormName;
   steps?: number;
   'step-size'?: number;
-  restarts: number;
+  restarts?: number;
+}
+
+/** The options of attack `name` that the threat-model flags set. */
+export function attackOptions<K extends AttackName>(
+  name: K,
+  f: ThreatFlags,
+): AttackOptionsByName[K] {
+  const norm = f.norm;
+  const steps = f.steps;
+  const stepSize = f['step-size'];
+  const byName: { [N in AttackName]: () => AttackOptionsByName[N] } = {
+    fgsm: () => ({ norm }),
+    'fgsm-rs': () => ({ norm }),
+    rfgsm: () => ({ norm }),
+    bim: () => ({ norm, steps, stepSize }),
+    mifgsm: () => ({ norm, steps, stepSize }),
+    pgd: () => ({ norm, steps, stepSize, restarts: f.restarts }),
+    apgd: () => ({ norm, steps, restarts: f.restarts }),
+  };
+  return byName[name]();
 }
 
 /** The attack `name` with the threat-model flags that apply to it. */
 export function attackFrom(name: AttackName, f: ThreatFlags): Attack {
-  const norm = f.norm;
-  const steps = f.steps;
-  const stepSize = f['step-size'];
-  switch (name) {
-    case 'fgsm':
-    case 'fgsm-rs':
-    case 'rfgsm':
-      return createAttack(name, { norm });
-    case 'bim':
-    case 'mifgsm':
-      return createAttack(name, { norm, steps, stepSize });
-    case 'pgd':
-      return createAttack('pgd', { norm, steps, stepSize, restarts: f.restarts });
-    case 'apgd':
-      return createAttack('apgd', { norm, steps, restarts: f.restarts });
-  }
+  return createAttack(name, attackOptions(name, f));
+}
+
+/** The attack as a suite entry for `evaluate`. */
+export function suiteAttack(name: AttackName, f: ThreatFlags): SuiteAttack {
+  return { name, options: attackOptions(name, f) } as SuiteAttack;
 }
 
 export async function startBackend(name: BackendName): Promise<void> {

@@ -1,5 +1,6 @@
 /**
- * A small MNIST softmax-regression model written as TF.js layers-model files
+ * A small MNIST softmax-regression model (or an untrained one with another
+ * class count) written as TF.js layers-model files
  * (model.json + weights.bin), trained for a moment on training images so the
  * CLI tests have a real, fast model that does not depend on the shipped ones.
  */
@@ -8,8 +9,19 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnist } from '../../src/cli/data.js';
 
-export async function writeFixtureModel(dir: string): Promise<string> {
+export async function writeFixtureModel(dir: string, classes = 10): Promise<string> {
   mkdirSync(dir, { recursive: true });
+  if (classes !== 10) {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.flatten({ inputShape: [28, 28, 1] }),
+        tf.layers.dense({ units: classes, kernelInitializer: 'zeros' }),
+      ],
+    });
+    await save(model, dir);
+    model.dispose();
+    return path.join(dir, 'model.json');
+  }
   const ds = loadMnist('train', { limit: 2000 });
   const xs = tf.tensor4d(ds.images, [ds.labels.length, 28, 28, 1]);
   const ys = tf.oneHot(tf.tensor1d(ds.labels, 'int32'), 10);
@@ -26,6 +38,12 @@ export async function writeFixtureModel(dir: string): Promise<string> {
   });
   await model.fit(xs, ys, { epochs: 5, batchSize: 100, shuffle: false, verbose: 0 });
   tf.dispose([xs, ys]);
+  await save(model, dir);
+  model.dispose();
+  return path.join(dir, 'model.json');
+}
+
+async function save(model: tf.LayersModel, dir: string): Promise<void> {
   await model.save(
     tf.io.withSaveHandler(async (a) => {
       const json = {
@@ -39,6 +57,4 @@ export async function writeFixtureModel(dir: string): Promise<string> {
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  model.dispose();
-  return path.join(dir, 'model.json');
 }

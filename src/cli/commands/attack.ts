@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { type AttackName, describeGoal, disposeResults } from '../../index.js';
-import { defineCommand, note, pct, print } from '../command.js';
+import { defineCommand, note, pct, print, timestamp } from '../command.js';
 import { loadData, slice, writePng } from '../data.js';
 import { epsilonList, positiveInt, text, toggle, UsageError, value } from '../flags.js';
 import { loadClassifierFromFile } from '../load-model.js';
@@ -160,10 +160,3 @@ export const attack = defineCommand({
     return 0;
   },
 });
-
-export function timestamp(): string {
-  return new Date()
-    .toISOString()
-    .replace(/[:.]/g, '-')
-    .replace(/-\d{3}Z$/, 'Z');
-}
