@@ -13,8 +13,9 @@ import { attack } from './commands/attack.js';
 import { explain } from './commands/explain.js';
 import { exploreCommand } from './explore.js';
 import { parseFlags, UsageError } from './flags.js';
+import { trainCommand } from './train.js';
 
-const COMMANDS: Command[] = [attack, explain, exploreCommand] as unknown as Command[];
+const COMMANDS: Command[] = [attack, explain, exploreCommand, trainCommand] as unknown as Command[];
 
 function mainHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
