@@ -100,6 +100,23 @@ test('every method and label choice trains; standard training has no adversarial
   }
 });
 
+test('the detector is wired in: a firing verdict is logged, reported and stops the run on request', async () => {
+  const model = tinyNet();
+  // Thresholds that make any epoch look overfit, to exercise the plumbing.
+  const overfit = { maxGap: -1, minTrainAdvAccuracy: 0 };
+  const result = await adversarialTrain(model, data, {
+    ...base,
+    overfit,
+    earlyStopOnOverfit: true,
+  });
+  assert.equal(result.stopped, 'overfit');
+  assert.equal(result.history.length, 1);
+  assert.equal(result.overfitWarnings.length, 1);
+  assert.equal(result.history[0].overfit.overfit, true);
+  assert.match(result.overfitWarnings[0].reasons[0], /above held-out PGD accuracy/);
+  model.dispose();
+});
+
 /** A store in memory that can also count saves. */
 function memoryStore(): CheckpointStore & { saves: number } {
   let latest: Checkpoint | undefined;
