@@ -146,7 +146,8 @@ export function loadClassifierFromFile(
   modelJson: string,
   options: ModelFileOptions = {},
 ): Promise<LoadedClassifier> {
-  const where = path.relative(process.cwd(), path.resolve(modelJson)) || modelJson;
+  const rel = path.relative(process.cwd(), path.resolve(modelJson));
+  const where = rel && !rel.startsWith('..') ? rel : modelJson;
   return loadClassifierFrom(
     fileLoadHandler(modelJson),
     where,

@@ -10,12 +10,21 @@
 import { AdvkitError } from '../index.js';
 import { type Command, commandHelp } from './command.js';
 import { attack } from './commands/attack.js';
+import { demo } from './commands/demo.js';
+import { evalCommand } from './commands/eval.js';
 import { explain } from './commands/explain.js';
 import { exploreCommand } from './explore.js';
 import { parseFlags, UsageError } from './flags.js';
 import { trainCommand } from './train.js';
 
-const COMMANDS: Command[] = [attack, explain, exploreCommand, trainCommand] as unknown as Command[];
+const COMMANDS: Command[] = [
+  evalCommand,
+  attack,
+  explain,
+  demo,
+  exploreCommand,
+  trainCommand,
+] as unknown as Command[];
 
 function mainHelp(): string {
   const w = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;

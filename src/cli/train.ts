@@ -6,10 +6,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { loadMnist } from '../data/index.js';
 import { ARCH_NAMES, type EpochRecord, TRAIN_METHODS, wongSmall } from '../train/index.js';
 import { trainRun } from '../train/run-node.js';
 import { defineCommand, note, pct, print, table, timestamp } from './command.js';
+import { loadMnist } from './data.js';
 import {
   nonNegativeInt,
   number,

@@ -96,7 +96,7 @@ describe('advkit explain', () => {
 
 describe('--help', () => {
   it('lists the commands and documents each one with examples', async () => {
-    const names = ['attack', 'explain'];
+    const names = ['eval', 'attack', 'explain', 'demo'];
     const [top, ...each] = await Promise.all([
       cli(['--help']),
       ...names.map((n) => cli([n, '--help'])),

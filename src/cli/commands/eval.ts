@@ -1,0 +1,126 @@
+/**
+ * `advkit eval`: flags → a suite and evaluate options → one `evaluate` call;
+ * writes the report (JSON, Markdown, HTML), prints a summary, and with
+ * --fail-under acts as a CI gate (exit 1).
+ */
+import path from 'node:path';
+import { evaluate } from '../../eval/index.js';
+import type { EvaluateOptions, EvaluationReport, Suite } from '../../eval/types.js';
+import type { AttackName } from '../../index.js';
+import { defineCommand, note, print, timestamp } from '../command.js';
+import { loadData } from '../data.js';
+import { positiveInt, text, toggle, UsageError, value } from '../flags.js';
+import { loadClassifierFromFile } from '../load-model.js';
+import {
+  attackNames,
+  dataFlags,
+  epsFlag,
+  goalFrom,
+  modelFlags,
+  modelOptions,
+  runFlags,
+  startBackend,
+  suiteAttack,
+  threatFlags,
+} from '../options.js';
+import { progressBar } from '../progress.js';
+import { checkpointIn, gate, reportFiles, summaryJson, summaryLines } from '../summary.js';
+
+/** A fraction 0..1, or a percentage "80%". */
+export function fraction(raw: string, flag: string): number {
+  const t = raw.trim();
+  const pctForm = t.endsWith('%');
+  const v = Number(pctForm ? t.slice(0, -1) : t);
+  const f = pctForm ? v / 100 : v;
+  if (t === '' || !Number.isFinite(f) || f < 0 || f > 1) {
+    throw new UsageError(
+      `--${flag} must be a robust accuracy between 0 and 1 (or a percentage like 80%); received ${JSON.stringify(raw)}`,
+    );
+  }
+  return f;
+}
+
+const flags = {
+  ...modelFlags,
+  ...dataFlags,
+  attacks: value('A[,A..]', attackNames, 'attacks to run, in order', {
+    default: ['fgsm', 'pgd'] as AttackName[],
+  }),
+  eps: epsFlag([0.1, 0.2, 0.3]),
+  ...threatFlags,
+  'batch-size': value('N', positiveInt, 'examples per batch', { default: 100 }),
+  'no-minimal-eps': toggle('skip the per-example minimal-ε search'),
+  out: value('DIR', text, 'report folder', { defaultText: 'advkit-out/eval-<timestamp>' }),
+  resume: toggle('continue an interrupted run from the checkpoint in --out'),
+  'fail-under': value(
+    'ACC',
+    fraction,
+    'exit 1 if the lowest robust accuracy at the largest ε is below ACC',
+  ),
+  json: toggle('print machine-readable results on stdout'),
+  ...runFlags,
+};
+
+export const evalCommand = defineCommand({
+  name: 'eval',
+  summary: 'evaluate robustness over attacks × ε; write a JSON/Markdown/HTML report',
+  usage: '--model PATH --data SOURCE [--attacks fgsm,pgd] [--eps 0.1,0.2,0.3] [--out DIR]',
+  description: [
+    'Runs every attack at every ε on the data, with clean accuracy, robust accuracy and attack',
+    'success rate (both denominators labelled), per-example minimal ε, and gradient-masking',
+    'diagnostics. Writes report.json, report.md and report.html to --out and prints a summary.',
+    'A checkpoint is saved to --out after every batch; --resume continues from it.',
+    '--fail-under ACC makes it a CI gate: exit 1 when the lowest robust accuracy at the largest',
+    'ε (the strongest attack there) is below ACC.',
+  ].join('\n'),
+  examples: [
+    'advkit eval --model models/mnist-cnn/model.json --data mnist:test --attacks fgsm,pgd --eps 0.1,0.2,0.3 --limit 1000',
+    'advkit eval --model m/model.json --data ./images --bounds 0,255 --mean 123.7 --std 58.4 --eps 2,4,8 --norm linf',
+    'advkit eval --model m/model.json --data mnist:test --attacks pgd --eps 0.3 --steps 40 --restarts 5 --fail-under 0.85',
+    'advkit eval --model m/model.json --data mnist:test --out runs/a --resume',
+  ],
+  flags,
+  async run(o) {
+    if (o.resume && !o.out)
+      throw new UsageError('--resume needs --out: the folder of the run to continue');
+    const suite: Suite = {
+      attacks: o.attacks.map((name) => suiteAttack(name, o)),
+      epsilons: o.eps,
+      goal: goalFrom(o.targeted),
+      norm: o.norm,
+    };
+    await startBackend(o.backend);
+    const { model, checksum } = await loadClassifierFromFile(o.model, modelOptions(o));
+    const ds = await loadData({ ...o, limit: o.limit }, model);
+    const out = o.out ?? path.join('advkit-out', `eval-${timestamp()}`);
+    const bar = progressBar(o.quiet || o.json);
+    const options: EvaluateOptions = {
+      batchSize: o['batch-size'],
+      seed: o.seed,
+      modelChecksum: checksum,
+      checkpoint: checkpointIn(out, o.resume),
+      minimalEpsilon: o['no-minimal-eps'] ? false : undefined,
+      onProgress: (e) =>
+        bar.update(e.examplesDone, e.examples, `${e.phase}${e.attack ? ` ${e.attack}` : ''}`),
+    };
+    let report: EvaluationReport;
+    try {
+      report = await evaluate(model, ds, suite, options);
+    } finally {
+      bar.stop();
+      model.dispose();
+    }
+    const files = await reportFiles(out, report);
+    const verdict = o['fail-under'] === undefined ? undefined : gate(report, o['fail-under']);
+    if (o.json) {
+      print(JSON.stringify(summaryJson(report, out, files, verdict)));
+    } else {
+      print(...summaryLines(report), '', `report: ${files.join(', ')}`);
+    }
+    if (verdict) {
+      note(false, `advkit: ${verdict.message}`);
+      return verdict.pass ? 0 : 1;
+    }
+    return 0;
+  },
+});
