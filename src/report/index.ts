@@ -1,0 +1,11 @@
+/**
+ * Report rendering: JSON (versioned, stable key order), Markdown for pull
+ * requests, and self-contained HTML with SVG plots and image grids.
+ * Browser-safe; `write-node.ts` writes the files in Node.
+ */
+export { escapeHtml, type HtmlOptions, toHtml } from './html.js';
+export { type RenderedGrid, renderGrid } from './images.js';
+export { fromJson, toJson } from './json.js';
+export { toMarkdown } from './markdown.js';
+export { accuracyCurveSpec, minimalEpsilonSpec, renderSvg } from './plots.js';
+export { encodePngStored, type PngEncoder, pngDataUri } from './png.js';

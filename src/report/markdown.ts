@@ -1,0 +1,93 @@
+/**
+ * A Markdown summary to paste into a pull request: the setup, one table per
+ * attack × ε with robust accuracy and success rate and their denominators,
+ * minimal ε, warnings and the spec's checklist.
+ */
+import type { EvaluationReport } from '../eval/types.js';
+import { num, optionsText, pct, ratioText } from './format.js';
+
+const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+export function toMarkdown(r: EvaluationReport): string {
+  const out: string[] = [];
+  const acc = r.clean.accuracy;
+  out.push(`# advkit evaluation: ${r.model.name}`, '');
+  out.push(
+    `${r.data.examples} examples of ${r.data.source} · clean accuracy **${ratioText(acc)}** · ` +
+      `${r.threatModel.normLabel}, ${r.threatModel.goalDescription} · seed ${r.seed} · ` +
+      `${r.backend} · advkit ${r.advkitVersion} · ${(r.durationMs / 1000).toFixed(1)} s`,
+    '',
+  );
+  out.push(
+    '- **robust accuracy** = examples correct both clean and under attack / all examples',
+    `- **attack success rate** = clean-correct examples the attack succeeds on / clean-correct examples (${acc.denominator - acc.numerator} already-wrong examples counted apart)`,
+    '',
+  );
+  const errors = r.warnings.filter((w) => w.severity === 'error');
+  if (errors.length > 0) {
+    out.push(
+      `> **${errors.length} sanity check(s) failed — the numbers below are not valid.**`,
+      '',
+    );
+  }
+  for (const a of r.attacks) {
+    const d = a.description;
+    out.push(`## ${a.name} (${a.role === 'stronger' ? 'stronger baseline' : 'one-step'})`, '');
+    out.push(
+      `${d.paper} · norm ${d.norm} · loss ${d.loss} · clipping: ${d.clipping}` +
+        (Object.keys(d.options).length ? ` · ${optionsText(d.options)}` : ''),
+      '',
+    );
+    out.push(
+      '| ε | robust accuracy | attack success rate | already wrong | mean ‖δ‖ | mean loss after |',
+      '|---:|---:|---:|---:|---:|---:|',
+    );
+    for (const e of a.results) {
+      out.push(
+        `| ${num(e.epsilon)} | ${ratioText(e.robustAccuracy)} | ${ratioText(e.successRate)} | ${e.alreadyWrong} | ${num(e.meanPerturbation)} | ${num(e.meanLossAfter)} |`,
+      );
+    }
+    out.push('');
+  }
+  if (r.minimalEpsilon.length > 0) {
+    out.push('## Minimal ε per example', '');
+    out.push(
+      '| attack | flipped | never flipped (≤ εmax) | median minimal ε | εmax | bisection steps |',
+    );
+    out.push('|---|---:|---:|---:|---:|---:|');
+    for (const m of r.minimalEpsilon) {
+      out.push(
+        `| ${m.attack} | ${m.flipped} | ${m.neverFlipped} | ${m.median === null ? 'n/a' : num(m.median)} | ${num(m.epsMax)} | ${m.bisectionSteps} |`,
+      );
+    }
+    out.push('');
+  }
+  out.push('## Warnings', '');
+  if (r.warnings.length === 0) out.push('None.');
+  for (const w of r.warnings) out.push(`- **${w.severity} ${w.code}**: ${w.message}`);
+  out.push('');
+  const dg = r.diagnostics;
+  if (dg) {
+    out.push('## Diagnostics', '');
+    out.push(
+      `- zero input-gradient coordinates: ${pct(dg.zeroGradientFraction)} (${dg.zeroGradientExamples} examples with an all-zero gradient)`,
+      `- sanity: ${dg.sanity.budgetViolations} budget violations, ${dg.sanity.boundsViolations} bounds violations`,
+    );
+    for (const f of dg.firstOrder) {
+      out.push(
+        `- FGSM at ε = ${num(f.epsilon)}: linear prediction +${num(f.predictedGain)} loss, actual +${num(f.actualGain)}`,
+      );
+    }
+    for (const z of dg.noise) {
+      out.push(
+        `- random noise at ε = ${num(z.epsilon)}: success ${ratioText(z.noiseSuccess)}` +
+          (z.fgsmSuccess ? ` vs FGSM ${ratioText(z.fgsmSuccess)}` : ''),
+      );
+    }
+    out.push('');
+  }
+  out.push('## Reporting checklist', '', '| field | value |', '|---|---|');
+  for (const c of r.checklist) out.push(`| ${cell(c.field)} | ${cell(c.value)} |`);
+  out.push('');
+  return out.join('\n');
+}

@@ -1,0 +1,36 @@
+/**
+ * Node-only: write a report's files (report.json, report.md, report.html)
+ * into a folder, each atomically (temp file, then rename).
+ */
+import { join } from 'node:path';
+import { writeFileAtomic } from '../eval/checkpoint-node.js';
+import type { EvaluationReport } from '../eval/types.js';
+import { toHtml } from './html.js';
+import { toJson } from './json.js';
+import { toMarkdown } from './markdown.js';
+import { encodePngPngjs } from './png-node.js';
+
+export type ReportFormat = 'json' | 'md' | 'html';
+export const REPORT_FORMATS: readonly ReportFormat[] = ['json', 'md', 'html'];
+
+/** Returns the paths written. */
+export async function writeReport(
+  dir: string,
+  report: EvaluationReport,
+  options: { formats?: readonly ReportFormat[] } = {},
+): Promise<string[]> {
+  const formats = options.formats ?? REPORT_FORMATS;
+  const written: string[] = [];
+  for (const f of formats) {
+    const path = join(dir, `report.${f}`);
+    const text =
+      f === 'json'
+        ? toJson(report)
+        : f === 'md'
+          ? toMarkdown(report)
+          : await toHtml(report, { encodePng: encodePngPngjs });
+    await writeFileAtomic(path, text);
+    written.push(path);
+  }
+  return written;
+}
