@@ -34,21 +34,31 @@ async function fgsmError(model: string, digits?: number[]) {
   return { n: r.data.examples, cleanError: 1 - clean, advError: 1 - robust };
 }
 
-await setBackend('wasm');
-const soft = await fgsmError('mnist-softmax');
-const lr = await fgsmError('mnist-logreg-3v7', [3, 7]);
-console.log('Goodfellow, Shlens & Szegedy 2015 — FGSM ε = 0.25, MNIST test, pixels in [0, 1]\n');
-console.log('setting                               examples  published         measured');
-console.log(
-  `softmax regression, error under FGSM  ${String(soft.n).padStart(8)}  99.9 %            ${pct(soft.advError)} (clean error ${pct(soft.cleanError)})`,
+async function run(): Promise<void> {
+  await setBackend('wasm');
+  const soft = await fgsmError('mnist-softmax');
+  const lr = await fgsmError('mnist-logreg-3v7', [3, 7]);
+  console.log('Goodfellow, Shlens & Szegedy 2015 — FGSM ε = 0.25, MNIST test, pixels in [0, 1]\n');
+  console.log('setting                               examples  published         measured');
+  console.log(
+    `softmax regression, error under FGSM  ${String(soft.n).padStart(8)}  99.9 %            ${pct(soft.advError)} (clean error ${pct(soft.cleanError)})`,
+  );
+  console.log(
+    `logistic regression 3 vs 7, clean     ${String(lr.n).padStart(8)}  1.6 %             ${pct(lr.cleanError)}`,
+  );
+  console.log(
+    `logistic regression 3 vs 7, FGSM      ${String(lr.n).padStart(8)}  99 %              ${pct(lr.advError)}`,
+  );
+  console.log(
+    '\nerror under FGSM = 1 − robust accuracy (wrong clean or after the attack, over all examples)',
+  );
+}
+
+// Exit explicitly: the wasm backend's uncaughtException handler would dump its source.
+run().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(`error: ${(e as Error).message}`);
+    process.exit(2);
+  },
 );
-console.log(
-  `logistic regression 3 vs 7, clean     ${String(lr.n).padStart(8)}  1.6 %             ${pct(lr.cleanError)}`,
-);
-console.log(
-  `logistic regression 3 vs 7, FGSM      ${String(lr.n).padStart(8)}  99 %              ${pct(lr.advError)}`,
-);
-console.log(
-  '\nerror under FGSM = 1 − robust accuracy (wrong clean or after the attack, over all examples)',
-);
-process.exit(0);
