@@ -3,10 +3,11 @@
  * summarise it as a table or JSON, and judge the --fail-under gate. Also the
  * checkpoint file a run keeps in its output folder.
  */
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileCheckpoint } from '../eval/checkpoint-node.js';
 import type { CheckpointStore, EvaluationReport } from '../eval/types.js';
+import { writeReport } from '../report/write-node.js';
 import { pct, table } from './command.js';
 import { UsageError } from './flags.js';
 
@@ -23,37 +24,10 @@ export function checkpointIn(dir: string, resume: boolean): CheckpointStore {
   return fileCheckpoint(file);
 }
 
-/**
- * Write report.json (the full report data, schema-versioned) and report.md
- * (the summary table, warnings and the spec's reporting checklist); returns
- * their paths.
- */
+/** Write report.json, report.md and report.html; returns their paths. */
 export async function reportFiles(dir: string, report: EvaluationReport): Promise<string[]> {
   mkdirSync(dir, { recursive: true });
-  const json = path.join(dir, 'report.json');
-  const md = path.join(dir, 'report.md');
-  writeFileSync(json, `${JSON.stringify(report, null, 2)}\n`);
-  const checklist = report.checklist.map(
-    (c) => `| ${c.field} | ${c.value.replace(/\|/g, '\\|')} |`,
-  );
-  writeFileSync(
-    md,
-    [
-      `# advkit evaluation: ${report.model.name}`,
-      '',
-      '```',
-      ...summaryLines(report),
-      '```',
-      '',
-      '## Reporting checklist',
-      '',
-      '| field | value |',
-      '|---|---|',
-      ...checklist,
-      '',
-    ].join('\n'),
-  );
-  return [json, md];
+  return writeReport(dir, report);
 }
 
 export interface GateVerdict {

@@ -46,7 +46,7 @@ describe('advkit eval', () => {
     assert.equal(r.code, 0, r.stderr);
     const summary = JSON.parse(r.stdout);
     assert.equal(summary.examples, 20);
-    for (const f of ['report.json', 'report.md']) {
+    for (const f of ['report.json', 'report.md', 'report.html']) {
       assert.ok(existsSync(path.join(out, f)), `${f} written`);
     }
     const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
