@@ -4,7 +4,9 @@
  * gradient to the wrong place. This kernel routes each `dy` to the first
  * maximum of its window in row-major order, ignoring padding — the cpu
  * backend's (and TensorFlow's) convention — for any padding, stride and
- * overlapping windows, in one pass in plain JS.
+ * overlapping windows, in one pass in plain JS. With the forward output
+ * (TF.js's gradient always passes it) the first maximum is the first element
+ * equal to the window's output, found in one memory-order pass over `x`.
  */
 import * as tf from '@tensorflow/tfjs';
 import { type Info, KernelRunner } from './kernel-util.js';
@@ -20,6 +22,22 @@ export function maxPoolGradValues(
   x: Float32Array,
   dy: Float32Array,
   info: tf.backend_util.Conv2DInfo,
+  y?: Float32Array,
+): Float32Array {
+  return y == null ? byRunningMax(x, dy, info) : byForwardOutput(x, dy, y, info);
+}
+
+/**
+ * With the forward output `y` (each window's maximum) the first maximum is
+ * the first element equal to it. Windows of one output row are scanned
+ * together, window row by window row, so `x` is read in memory order; a flag
+ * per output marks the ones already routed.
+ */
+function byForwardOutput(
+  x: Float32Array,
+  dy: Float32Array,
+  y: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
 ): Float32Array {
   const { batchSize: nb, inHeight: h, inWidth: w, inChannels: c } = info;
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
@@ -27,33 +45,70 @@ export function maxPoolGradValues(
   const { dilationHeight: dh, dilationWidth: dw } = info;
   const { top, left } = info.padInfo;
   const dx = new Float32Array(x.length);
-  const best = new Float32Array(c);
-  const at = new Int32Array(c);
+  const done = new Uint8Array(ow * c);
   for (let n = 0; n < nb; n++) {
-    for (let y = 0; y < oh; y++) {
-      const r0 = y * sh - top;
-      for (let xo = 0; xo < ow; xo++) {
-        const c0 = xo * sw - left;
-        best.fill(Number.NEGATIVE_INFINITY);
-        at.fill(-1);
-        for (let i = 0; i < fh; i += dh) {
-          const row = r0 + i;
-          if (row < 0 || row >= h) continue;
+    for (let oy = 0; oy < oh; oy++) {
+      done.fill(0);
+      const outRow = (n * oh + oy) * ow * c;
+      for (let i = 0; i < fh; i += dh) {
+        const row = oy * sh - top + i;
+        if (row < 0 || row >= h) continue;
+        const inRow = (n * h + row) * w;
+        for (let ox = 0; ox < ow; ox++) {
+          const o = ox * c;
           for (let j = 0; j < fw; j += dw) {
-            const col = c0 + j;
+            const col = ox * sw - left + j;
             if (col < 0 || col >= w) continue;
-            const base = ((n * h + row) * w + col) * c;
+            const base = (inRow + col) * c;
             for (let ch = 0; ch < c; ch++) {
-              const v = x[base + ch];
-              if (v > best[ch] || at[ch] < 0) {
-                best[ch] = v;
-                at[ch] = base + ch;
+              const q = o + ch;
+              if (done[q] === 0 && x[base + ch] === y[outRow + q]) {
+                dx[base + ch] += dy[outRow + q];
+                done[q] = 1;
               }
             }
           }
         }
-        const dyBase = ((n * oh + y) * ow + xo) * c;
-        for (let ch = 0; ch < c; ch++) if (at[ch] >= 0) dx[at[ch]] += dy[dyBase + ch];
+      }
+    }
+  }
+  return dx;
+}
+
+/** Without the forward output: a running maximum per window. */
+function byRunningMax(
+  x: Float32Array,
+  dy: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+): Float32Array {
+  const { batchSize: nb, inHeight: h, inWidth: w, inChannels: c } = info;
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  const { effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
+  const { dilationHeight: dh, dilationWidth: dw } = info;
+  const { top, left } = info.padInfo;
+  const dx = new Float32Array(x.length);
+  for (let n = 0; n < nb; n++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const out = ((n * oh + oy) * ow + ox) * c;
+        for (let ch = 0; ch < c; ch++) {
+          let best = Number.NEGATIVE_INFINITY;
+          let at = -1;
+          for (let i = 0; i < fh; i += dh) {
+            const row = oy * sh - top + i;
+            if (row < 0 || row >= h) continue;
+            for (let j = 0; j < fw; j += dw) {
+              const col = ox * sw - left + j;
+              if (col < 0 || col >= w) continue;
+              const k = ((n * h + row) * w + col) * c + ch;
+              if (x[k] > best || at < 0) {
+                best = x[k];
+                at = k;
+              }
+            }
+          }
+          if (at >= 0) dx[at] += dy[out + ch];
+        }
       }
     }
   }
@@ -69,7 +124,7 @@ export function maxPoolGradConfig(
     backendName,
     setupFunc: stock?.setupFunc,
     kernelFunc: ({ inputs, attrs, backend }) => {
-      const { dy, input } = inputs as { dy: Info; input: Info };
+      const { dy, input, output } = inputs as { dy: Info; input: Info; output?: Info };
       const a = attrs as unknown as Attrs;
       const r = new KernelRunner(backend, backendName);
       const info = tf.backend_util.computePool2DInfo(
@@ -80,7 +135,41 @@ export function maxPoolGradConfig(
         a.pad,
         a.dimRoundingMode,
       );
-      return r.write(maxPoolGradValues(r.read(input), r.read(dy), info), input.shape);
+      const withY = output != null && sameShape(output.shape, dy.shape);
+      const heap = heapViews(backend);
+      if (heap != null && withY) {
+        // wasm: read and write the tensors in place in the wasm heap.
+        const out = heap.makeOutput(input.shape, 'float32');
+        const dx = maxPoolGradValues(heap.view(input), heap.view(dy), info, heap.view(output));
+        heap.view(out).set(dx);
+        return out;
+      }
+      const y = withY ? r.read(output) : undefined;
+      return r.write(maxPoolGradValues(r.read(input), r.read(dy), info, y), input.shape);
     },
+  };
+}
+
+function sameShape(a: number[], b: number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: 'float32'): Info;
+  typedArrayFromHeap(info: Info): Float32Array;
+}
+
+/**
+ * The wasm backend's own views of its heap (`BackendWasm.makeOutput`,
+ * `typedArrayFromHeap`, what TF.js's JS-side wasm kernels use), or undefined
+ * on other backends. A view is valid until the next allocation.
+ */
+function heapViews(backend: object) {
+  const b = backend as Partial<HeapBackend>;
+  if (typeof b.makeOutput !== 'function' || typeof b.typedArrayFromHeap !== 'function') return;
+  const hb = b as HeapBackend;
+  return {
+    makeOutput: (shape: number[], dtype: 'float32') => hb.makeOutput(shape, dtype),
+    view: (info: Info) => hb.typedArrayFromHeap(info),
   };
 }

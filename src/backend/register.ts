@@ -4,13 +4,15 @@
  *
  * wasm: Conv2DBackpropInput (fast), Conv2DBackpropFilter and the two
  * depthwise backprop kernels (missing in TF.js 4.22), MaxPoolGrad (correct),
- * DepthToSpace (fast). cpu: Conv2DBackpropFilter (the stock one is ~60×
+ * DepthToSpace (fast), BatchMatMul and _FusedMatMul with transposed operands
+ * (fast). cpu: Conv2DBackpropFilter (the stock one is ~60×
  * slower than a forward conv), the input-only short cut of the depthwise
  * filter kernel, and dilated depthwise backprops (the stock ones ignore
  * dilation). Every backend present: the FusedBatchNorm gradient, and its kernel
  * wrapped to drop absent scale/offset inputs.
  */
 import * as tf from '@tensorflow/tfjs';
+import { transposeFreeMatMulConfig } from './batch-mat-mul.js';
 import { batchNormGradConfig } from './batch-norm-grad.js';
 import { batchNormInputsConfig } from './batch-norm-inputs.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
@@ -58,6 +60,8 @@ export function registerAdvkitKernels(): void {
   override('wasm', tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilterConfig);
   override('wasm', tf.MaxPoolGrad, maxPoolGradConfig);
   override('wasm', tf.DepthToSpace, depthToSpaceConfig);
+  override('wasm', tf.BatchMatMul, transposeFreeMatMulConfig(tf.BatchMatMul));
+  override('wasm', tf._FusedMatMul, transposeFreeMatMulConfig(tf._FusedMatMul));
   override('cpu', tf.Conv2DBackpropFilter, conv2dBackpropFilterConfig);
   override('cpu', tf.DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInputConfig);
   override('cpu', tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilterConfig);
