@@ -6,11 +6,29 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { AdvkitError } from '../errors.js';
 import { registerAdvkitKernels } from './register.js';
+import { startWasm, wasmThreads } from './wasm-threads.js';
 
 export { inputOnlyGradients, withInputOnlyGradients } from './input-only.js';
-export { registerAdvkitKernels, stockGradient, stockKernel } from './register.js';
+export {
+  registerAdvkitKernels,
+  stockGradient,
+  stockKernel,
+  useKernels,
+} from './register.js';
+export { unrefThreads, wasmThreads } from './wasm-threads.js';
 
 export type BackendName = 'wasm' | 'cpu' | 'webgl' | 'webgpu';
+
+export interface BackendOptions {
+  /**
+   * wasm in Node: XNNPACK threads (default 1). With more than 1, advkit
+   * starts TF.js's multi-threaded wasm build, which TF.js keeps off in Node
+   * (see `wasm-threads.ts`); results are identical to 1 thread. Changing the
+   * count restarts the wasm backend: tensors held on it are lost, so choose
+   * the count before loading models. Ignored by the other backends.
+   */
+  threads?: number;
+}
 
 let bannerSilenced = false;
 
@@ -32,31 +50,52 @@ function isNode(): boolean {
  * for it. Defaults: wasm in Node (cpu if wasm cannot start), webgl in the
  * browser (wasm, then cpu, as fallbacks). Returns the backend in use.
  */
-export async function setBackend(name?: BackendName): Promise<BackendName> {
+export async function setBackend(
+  name?: BackendName,
+  options: BackendOptions = {},
+): Promise<BackendName> {
   silenceNodeBanner();
   registerAdvkitKernels();
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1 || threads > 8) {
+    throw new AdvkitError(
+      'INVALID_OPTION',
+      `setBackend(name, { threads }): threads must be an integer from 1 to 8 (XNNPACK's pool in TF.js holds 8); received ${options.threads}`,
+    );
+  }
   const wanted: BackendName[] = name
     ? [name]
     : isNode()
       ? ['wasm', 'cpu']
       : ['webgl', 'wasm', 'cpu'];
+  let failure = '';
   for (const b of wanted) {
     try {
+      if (b === 'wasm' && isNode() && wasmThreadCount() !== threads) {
+        await startWasm(threads);
+        return b;
+      }
       if (await tf.setBackend(b)) {
         await tf.ready();
         return b;
       }
-    } catch {
-      // try the next one
+    } catch (e) {
+      failure = ` (${b}: ${(e as Error).message})`; // then try the next one
     }
   }
   throw new AdvkitError(
     'BACKEND',
-    `could not start TF.js backend ${wanted.join(' or ')}; known backends: wasm, cpu, webgl, webgpu`,
+    `could not start TF.js backend ${wanted.join(' or ')}${failure}; known backends: wasm, cpu, webgl, webgpu`,
   );
 }
 
 /** The backend TF.js is using now. */
 export function currentBackend(): string {
   return tf.getBackend();
+}
+
+/** XNNPACK threads of the started wasm backend; undefined before it starts. */
+function wasmThreadCount(): number | undefined {
+  if (tf.engine().registry.wasm == null) return undefined;
+  return wasmThreads();
 }

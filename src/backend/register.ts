@@ -25,6 +25,8 @@ import { maxPoolGradConfig } from './max-pool-grad.js';
 type Factory = (backendName: string, stock: tf.KernelConfig | undefined) => tf.KernelConfig;
 
 const stockKernels = new Map<string, tf.KernelConfig>();
+const advkitKernels = new Map<string, tf.KernelConfig>();
+let advkitGradients: tf.GradConfig[] = [];
 const stockGradients = new Map<string, tf.GradConfig>();
 let registered = false;
 
@@ -35,7 +37,34 @@ function override(backendName: string, kernelName: string, make: Factory): void 
     stockKernels.set(`${backendName}_${kernelName}`, stock);
     tf.unregisterKernel(kernelName, backendName);
   }
-  tf.registerKernel(make(backendName, stock));
+  const mine = make(backendName, stock);
+  advkitKernels.set(`${backendName}_${kernelName}`, mine);
+  tf.registerKernel(mine);
+}
+
+function swapKernel(config: tf.KernelConfig | undefined, key: string): void {
+  const [backendName, ...rest] = key.split('_');
+  const kernelName = rest.join('_');
+  if (tf.getKernel(kernelName, backendName) != null) tf.unregisterKernel(kernelName, backendName);
+  if (config != null) tf.registerKernel(config);
+}
+
+/**
+ * Switch between advkit's kernels and gradients and the ones TF.js ships
+ * (for benchmarks and for tests that compare against the stock path).
+ * Only for comparisons: TF.js 4.22's stock wasm MaxPoolGrad is wrong on
+ * all-negative windows and its cpu depthwise backprops ignore dilation.
+ */
+export function useKernels(which: 'advkit' | 'stock'): void {
+  registerAdvkitKernels();
+  for (const [key, mine] of advkitKernels) {
+    swapKernel(which === 'advkit' ? mine : stockKernels.get(key), key);
+  }
+  for (const g of advkitGradients) {
+    const stock = stockGradients.get(g.kernelName);
+    if (which === 'advkit') tf.registerGradient(g);
+    else if (stock != null) tf.registerGradient(stock);
+  }
 }
 
 /**
@@ -72,4 +101,5 @@ export function registerAdvkitKernels(): void {
   const stockBatchNormGrad = tf.getGradient(tf.FusedBatchNorm);
   if (stockBatchNormGrad != null) stockGradients.set(tf.FusedBatchNorm, stockBatchNormGrad);
   tf.registerGradient(batchNormGradConfig);
+  advkitGradients = [batchNormGradConfig];
 }
