@@ -5,8 +5,8 @@
  * Prints published beside measured.  Run: npm run repro:goodfellow
  */
 import path from 'node:path';
-import { loadMnist } from '../src/cli/data.js';
-import { loadClassifierFromFile } from '../src/cli/load-model.js';
+import { loadMnist } from '../src/data/index.js';
+import { loadClassifierFromFile } from '../src/model/load-node.js';
 import { evaluate } from '../src/eval/index.js';
 import { setBackend } from '../src/index.js';
 

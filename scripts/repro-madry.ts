@@ -4,8 +4,8 @@
  * FGSM) and PGD-40 with step 0.01, which must be at least as strong.
  * Run: npm run repro:madry
  */
-import { loadMnist } from '../src/cli/data.js';
-import { loadClassifierFromFile } from '../src/cli/load-model.js';
+import { loadMnist } from '../src/data/index.js';
+import { loadClassifierFromFile } from '../src/model/load-node.js';
 import { evaluate } from '../src/eval/index.js';
 import { setBackend } from '../src/index.js';
 

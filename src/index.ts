@@ -6,6 +6,7 @@
 export * from './attacks/index.js';
 export { type BackendName, currentBackend, setBackend } from './backend/index.js';
 export { AdvkitError, type ErrorCode, InputError, LoadError } from './errors.js';
+export * from './eval/index.js';
 export {
   Classifier,
   type ClassifierInfo,
@@ -26,6 +27,7 @@ export {
 } from './model/load.js';
 export type { CustomPreprocess, Normalization, Preprocess } from './model/preprocess.js';
 export { validateEpsilons, validateImages, validateLabels } from './model/validate.js';
+export * from './report/index.js';
 export { type Bounds, clipToBounds, DEFAULT_BOUNDS } from './threat-model/bounds.js';
 export {
   crossEntropy,
@@ -55,3 +57,41 @@ export {
   targeted,
   UNTARGETED,
 } from './threat-model/targets.js';
+export {
+  type AccuracyResult,
+  type AdversarialTrainOptions,
+  ARCH_NAMES,
+  type ArchName,
+  adversarialTrain,
+  attackAccuracy,
+  type BatchInfo,
+  type Checkpoint,
+  type CheckpointMeta,
+  type CheckpointStore as TrainingCheckpointStore,
+  DEFAULT_OVERFIT_THRESHOLDS,
+  decodeBlocks,
+  detectCatastrophicOverfitting,
+  type EpochRecord,
+  encodeCheckpoint,
+  epochSeed,
+  type HeldOutOptions,
+  learningRate,
+  OPTIMIZER_NAMES,
+  type OptimizerName,
+  type OverfitEpoch,
+  type OverfitThresholds,
+  type OverfitVerdict,
+  permutation,
+  type ResolvedOptions,
+  resolveOptions,
+  restoreCheckpoint,
+  SCHEDULE_NAMES,
+  type ScheduleName,
+  TRAIN_METHODS,
+  type TrainingData,
+  type TrainMethod,
+  TrainOptimizer,
+  type TrainResult,
+  trainingAttack,
+  wongSmall,
+} from './train/index.js';

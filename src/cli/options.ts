@@ -20,6 +20,7 @@ import {
   targeted,
   UNTARGETED,
 } from '../index.js';
+import type { ModelFileOptions } from '../model/load-node.js';
 import {
   epsilonList,
   nameList,
@@ -34,7 +35,6 @@ import {
   UsageError,
   value,
 } from './flags.js';
-import type { ModelFileOptions } from './load-model.js';
 
 export const modelFlags = {
   model: value(

@@ -6,10 +6,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { loadMnist } from '../data/index.js';
+import { loadClassifierFromFile } from '../model/load-node.js';
 import { ARCH_NAMES, type EpochRecord, TRAIN_METHODS, wongSmall } from '../train/index.js';
 import { trainRun } from '../train/run-node.js';
 import { defineCommand, note, pct, print, table, timestamp } from './command.js';
-import { loadMnist } from './data.js';
 import {
   nonNegativeInt,
   number,
@@ -20,7 +21,6 @@ import {
   UsageError,
   value,
 } from './flags.js';
-import { loadClassifierFromFile } from './load-model.js';
 import { runFlags, startBackend } from './options.js';
 
 const MNIST_TRAIN = 60000;

@@ -8,8 +8,9 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import { type ClassifierOptions, LoadError, type ModelMode, type OutputKind } from '../index.js';
-import { type LoadedClassifier, loadClassifierFrom } from '../model/load.js';
+import { LoadError } from '../errors.js';
+import type { ClassifierOptions, ModelMode, OutputKind } from './classifier.js';
+import { type LoadedClassifier, loadClassifierFrom, weightSpecBytes } from './load.js';
 
 export interface ModelFileOptions {
   bounds?: readonly [number, number];
@@ -42,21 +43,6 @@ interface ModelJson {
   signature?: unknown;
   userDefinedMetadata?: Record<string, unknown>;
   modelInitializer?: unknown;
-}
-
-const DTYPE_BYTES: Record<string, number> = {
-  float32: 4,
-  int32: 4,
-  bool: 1,
-  uint8: 1,
-  uint16: 2,
-  float16: 2,
-};
-
-function expectedBytes(w: tf.io.WeightsManifestEntry): number {
-  const n = w.shape.reduce((a, b) => a * b, 1);
-  const dtype = w.quantization?.dtype ?? w.dtype;
-  return n * (DTYPE_BYTES[dtype] ?? 4);
 }
 
 /** A tf.io.IOHandler that reads a model.json and its weight files from disk. */
@@ -110,7 +96,7 @@ export function fileLoadHandler(modelJson: string): tf.io.IOHandler {
           groupBytes += b.byteLength;
           chunks.push(new Uint8Array(b.buffer, b.byteOffset, b.byteLength));
         }
-        const want = group.weights.reduce((a, w) => a + expectedBytes(w), 0);
+        const want = group.weights.reduce((a, w) => a + weightSpecBytes(w), 0);
         if (want !== groupBytes) {
           throw new LoadError(
             'MODEL_LOAD',

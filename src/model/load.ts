@@ -52,10 +52,19 @@ export interface LoadedNetwork {
   metadata?: Record<string, unknown>;
 }
 
-function bytesPerValue(spec: tf.io.WeightsManifestEntry): number {
+/** Bytes one manifest entry occupies in the weight files. */
+export function weightSpecBytes(spec: tf.io.WeightsManifestEntry): number {
   const q = spec.quantization?.dtype;
-  if (q) return q === 'uint8' ? 1 : 2;
-  return spec.dtype === 'bool' ? 1 : spec.dtype === 'string' ? 0 : 4;
+  const per = q
+    ? q === 'uint8'
+      ? 1
+      : 2
+    : spec.dtype === 'bool'
+      ? 1
+      : spec.dtype === 'string'
+        ? 0
+        : 4;
+  return spec.shape.reduce((p, d) => p * d, 1) * per;
 }
 
 /**
@@ -64,10 +73,7 @@ function bytesPerValue(spec: tf.io.WeightsManifestEntry): number {
  */
 function checkWeightBytes(artifacts: tf.io.ModelArtifacts, where: string): void {
   const specs = artifacts.weightSpecs ?? [];
-  const expected = specs.reduce(
-    (a, w) => a + w.shape.reduce((p, d) => p * d, 1) * bytesPerValue(w),
-    0,
-  );
+  const expected = specs.reduce((a, w) => a + weightSpecBytes(w), 0);
   const found = weightBytes(artifacts.weightData).reduce((a, b) => a + b.byteLength, 0);
   if (found < expected) {
     throw new LoadError(

@@ -2,6 +2,8 @@
  * Image grids: per example the original, the perturbation amplified (with
  * its scale) and the adversarial image, as PNG bytes.
  */
+
+import { toRgba } from '../data/rgba.js';
 import type { ImageExample, ImageGrid } from '../eval/types.js';
 import type { PngEncoder } from './png.js';
 
@@ -19,23 +21,6 @@ export interface RenderedGrid {
   /** Largest |δ| over the grid, in pixel units. */
   maxAbsDelta: number;
   examples: RenderedExample[];
-}
-
-function toRgba(
-  values: ArrayLike<number>,
-  channels: number,
-  map: (v: number) => number,
-): Uint8Array {
-  const px = values.length / channels;
-  const out = new Uint8Array(px * 4);
-  for (let p = 0; p < px; p++) {
-    for (let k = 0; k < 3; k++) {
-      const v = map(values[p * channels + (channels === 1 ? 0 : Math.min(k, channels - 1))]);
-      out[p * 4 + k] = Math.round(255 * Math.min(1, Math.max(0, v)));
-    }
-    out[p * 4 + 3] = 255;
-  }
-  return out;
 }
 
 export function renderGrid(

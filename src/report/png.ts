@@ -1,7 +1,7 @@
 /**
  * A small browser-safe PNG encoder (8-bit RGBA, zlib "stored" blocks) so
  * reports can embed images anywhere; Node writers pass pngjs's compressed
- * encoder instead (`png-node.ts`).
+ * encoder instead (`encodeRgbaPng` in `src/data/png.ts`).
  */
 
 export type PngEncoder = (rgba: Uint8Array, width: number, height: number) => Uint8Array;

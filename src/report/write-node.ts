@@ -3,12 +3,12 @@
  * into a folder, each atomically (temp file, then rename).
  */
 import { join } from 'node:path';
+import { encodeRgbaPng } from '../data/png.js';
 import { writeFileAtomic } from '../eval/checkpoint-node.js';
 import type { EvaluationReport } from '../eval/types.js';
 import { toHtml } from './html.js';
 import { toJson } from './json.js';
 import { toMarkdown } from './markdown.js';
-import { encodePngPngjs } from './png-node.js';
 
 export type ReportFormat = 'json' | 'md' | 'html';
 export const REPORT_FORMATS: readonly ReportFormat[] = ['json', 'md', 'html'];
@@ -28,7 +28,7 @@ export async function writeReport(
         ? toJson(report)
         : f === 'md'
           ? toMarkdown(report)
-          : await toHtml(report, { encodePng: encodePngPngjs });
+          : await toHtml(report, { encodePng: encodeRgbaPng });
     await writeFileAtomic(path, text);
     written.push(path);
   }

@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { loadMnist } from '../../src/cli/data.js';
+import { loadMnist } from '../../src/data/index.js';
 
 export async function writeFixtureModel(dir: string, classes = 10): Promise<string> {
   mkdirSync(dir, { recursive: true });

@@ -8,7 +8,7 @@ import { PNG } from 'pngjs';
 import { type EvaluationReport, evaluate } from '../../src/eval/index.js';
 import { setBackend } from '../../src/index.js';
 import { encodePngStored, fromJson, toHtml, toJson, toMarkdown } from '../../src/report/index.js';
-import { encodePngPngjs } from '../../src/report/png-node.js';
+import { encodeRgbaPng } from '../../src/data/png.js';
 import { writeReport } from '../../src/report/write-node.js';
 import { syntheticData } from '../eval/helpers.js';
 import { tinyCnn } from '../fixtures.js';
@@ -73,7 +73,7 @@ test('PNG encoders: the built-in and pngjs give the same pixels', () => {
   const w = 3;
   const h = 2;
   const rgba = Uint8Array.from({ length: w * h * 4 }, (_, i) => (i * 37) % 256);
-  for (const enc of [encodePngStored, encodePngPngjs]) {
+  for (const enc of [encodePngStored, encodeRgbaPng]) {
     const png = PNG.sync.read(Buffer.from(enc(rgba, w, h)));
     assert.equal(png.width, w);
     assert.equal(png.height, h);

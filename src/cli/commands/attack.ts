@@ -5,11 +5,12 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { sliceDataset as slice, writePng } from '../../data/index.js';
 import { type AttackName, describeGoal, disposeResults } from '../../index.js';
+import { loadClassifierFromFile } from '../../model/load-node.js';
 import { defineCommand, note, pct, print, timestamp } from '../command.js';
-import { loadData, slice, writePng } from '../data.js';
+import { loadData } from '../data.js';
 import { epsilonList, positiveInt, text, toggle, UsageError, value } from '../flags.js';
-import { loadClassifierFromFile } from '../load-model.js';
 import {
   attackFrom,
   attackName,

@@ -10,12 +10,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { loadMnist } from '../../data/index.js';
 import { evaluate } from '../../eval/index.js';
 import type { EvaluationReport, Suite } from '../../eval/types.js';
+import { loadClassifierFromFile } from '../../model/load-node.js';
 import { defineCommand, note, pct, print, table, timestamp } from '../command.js';
-import { loadMnist } from '../data.js';
 import { positiveInt, text, toggle, value } from '../flags.js';
-import { loadClassifierFromFile } from '../load-model.js';
 import { runFlags, startBackend } from '../options.js';
 import { progressBar } from '../progress.js';
 import { reportFiles, summaryLines } from '../summary.js';

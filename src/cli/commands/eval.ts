@@ -7,10 +7,10 @@ import path from 'node:path';
 import { evaluate } from '../../eval/index.js';
 import type { EvaluateOptions, EvaluationReport, Suite } from '../../eval/types.js';
 import type { AttackName } from '../../index.js';
+import { loadClassifierFromFile } from '../../model/load-node.js';
 import { defineCommand, note, print, timestamp } from '../command.js';
 import { loadData } from '../data.js';
 import { positiveInt, text, toggle, UsageError, value } from '../flags.js';
-import { loadClassifierFromFile } from '../load-model.js';
 import {
   attackNames,
   dataFlags,

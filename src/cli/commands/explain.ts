@@ -4,6 +4,7 @@
  * ε‖g‖₁ beside the actual loss change under FGSM.
  */
 import * as tf from '@tensorflow/tfjs';
+import { sliceDataset as slice } from '../../data/index.js';
 import {
   clipToBounds,
   createAttack,
@@ -12,10 +13,10 @@ import {
   disposeResults,
   objectiveGradient,
 } from '../../index.js';
+import { loadClassifierFromFile } from '../../model/load-node.js';
 import { defineCommand, print, table } from '../command.js';
-import { loadData, slice } from '../data.js';
+import { loadData } from '../data.js';
 import { epsilonList, nonNegativeInt, text, toggle, value } from '../flags.js';
-import { loadClassifierFromFile } from '../load-model.js';
 import { modelFlags, modelOptions, runFlags, startBackend } from '../options.js';
 import { dualNormExample, fourPixelExample } from '../worked-examples.js';
 

@@ -1,0 +1,16 @@
+/**
+ * advkit for Node: everything in the browser-safe entry, plus what reads and
+ * writes files — model files, MNIST and image folders, PNGs, report files,
+ * resumable checkpoints and training runs.
+ */
+export * from './data/index.js';
+export { fileCheckpoint } from './eval/checkpoint-node.js';
+export * from './index.js';
+export {
+  fileLoadHandler,
+  loadClassifierFromFile,
+  type ModelFileOptions,
+} from './model/load-node.js';
+export { REPORT_FORMATS, writeReport } from './report/write-node.js';
+export { fileCheckpointStore } from './train/checkpoint-node.js';
+export { saveModelFiles, type TrainRunOptions, trainRun } from './train/run-node.js';
