@@ -42,23 +42,25 @@ function override(backendName: string, kernelName: string, make: Factory): void 
   tf.registerKernel(mine);
 }
 
-function swapKernel(config: tf.KernelConfig | undefined, key: string): void {
+function swapKernel(config: tf.KernelConfig, key: string): void {
   const [backendName, ...rest] = key.split('_');
   const kernelName = rest.join('_');
   if (tf.getKernel(kernelName, backendName) != null) tf.unregisterKernel(kernelName, backendName);
-  if (config != null) tf.registerKernel(config);
+  tf.registerKernel(config);
 }
 
 /**
  * Switch between advkit's kernels and gradients and the ones TF.js ships
  * (for benchmarks and for tests that compare against the stock path).
- * Only for comparisons: TF.js 4.22's stock wasm MaxPoolGrad is wrong on
+ * Kernels TF.js does not have keep advkit's. Only for comparisons: TF.js
+ * 4.22's stock wasm MaxPoolGrad is wrong on
  * all-negative windows and its cpu depthwise backprops ignore dilation.
  */
 export function useKernels(which: 'advkit' | 'stock'): void {
   registerAdvkitKernels();
   for (const [key, mine] of advkitKernels) {
-    swapKernel(which === 'advkit' ? mine : stockKernels.get(key), key);
+    // Kernels TF.js lacks (wasm Conv2DBackpropFilter, depthwise backprops) stay.
+    swapKernel(which === 'advkit' ? mine : (stockKernels.get(key) ?? mine), key);
   }
   for (const g of advkitGradients) {
     const stock = stockGradients.get(g.kernelName);
