@@ -95,6 +95,15 @@ export interface AdversarialTrainOptions {
   alpha?: number;
   /** fgsm-rs only: start uniformly in the ε-ball (default true); false is FGSM from x. */
   randomStart?: boolean;
+  /**
+   * fgsm-rs only: clip the random start x + u to the bounds before taking the
+   * gradient (the spec's FGSM-RS attack). Default false, as in Wong et al.'s
+   * reference code, which takes the gradient at the unclipped x + u and clips
+   * only the final example; on MNIST, whose background sits on the lower
+   * bound, clipping the start discards half of the noise there and the run
+   * overfits catastrophically.
+   */
+  clipStart?: boolean;
   /** pgd: steps per training attack. Default 7. */
   pgdSteps?: number;
   /** fgsm: weight of the clean loss in Goodfellow's mix. Default 0.5. */
@@ -132,6 +141,7 @@ export interface ResolvedOptions {
   eps: number;
   alpha: number;
   randomStart: boolean;
+  clipStart: boolean;
   pgdSteps: number;
   cleanWeight: number;
   attackLabel: 'true' | 'predicted';
@@ -187,8 +197,8 @@ export function resolveOptions(o: AdversarialTrainOptions): ResolvedOptions {
   if (bounds.length !== 2 || !bounds.every(Number.isFinite) || !(bounds[0] < bounds[1])) {
     throw bad('bounds', bounds, 'two finite numbers lo < hi');
   }
-  if (o.randomStart !== undefined && typeof o.randomStart !== 'boolean') {
-    throw bad('randomStart', o.randomStart, 'a boolean');
+  for (const k of ['randomStart', 'clipStart'] as const) {
+    if (o[k] !== undefined && typeof o[k] !== 'boolean') throw bad(k, o[k], 'a boolean');
   }
   const heldOutSteps = positive('heldOut.steps', o.heldOut?.steps ?? 10, true);
   return {
@@ -196,6 +206,7 @@ export function resolveOptions(o: AdversarialTrainOptions): ResolvedOptions {
     eps,
     alpha,
     randomStart: o.randomStart ?? true,
+    clipStart: o.clipStart ?? false,
     pgdSteps,
     cleanWeight,
     attackLabel: oneOf('attackLabel', o.attackLabel ?? 'true', ['true', 'predicted'] as const),
@@ -229,6 +240,7 @@ export function fingerprint(
     eps: r.eps,
     alpha: r.alpha,
     randomStart: r.randomStart,
+    clipStart: r.clipStart,
     pgdSteps: r.pgdSteps,
     cleanWeight: r.cleanWeight,
     attackLabel: r.attackLabel,

@@ -15,10 +15,16 @@ import { FGSMRandomStart } from '../attacks/fgsm-random-start.js';
 import { PGD } from '../attacks/pgd.js';
 import type { Attack } from '../attacks/types.js';
 import type { Classifier } from '../model/classifier.js';
+import { clipToBounds } from '../threat-model/bounds.js';
 import { crossEntropy } from '../threat-model/losses.js';
 import type { Batch } from './batch.js';
 import type { TrainOptimizer } from './optimizer.js';
 import type { ResolvedOptions } from './options.js';
+
+/** Whether the training attack runs on bounds widened by ε (FGSM-RS, unclipped start). */
+export function widensBounds(r: ResolvedOptions): boolean {
+  return r.method === 'fgsm-rs' && r.randomStart && !r.clipStart;
+}
 
 /** The attack that crafts training examples, or undefined for standard training. */
 export function trainingAttack(r: ResolvedOptions): Attack | undefined {
@@ -47,6 +53,12 @@ export interface StepStats {
 
 export interface StepContext {
   evalModel: Classifier;
+  /**
+   * The model the training attack runs on: `evalModel`, or for FGSM-RS with
+   * an unclipped start the same network with bounds widened by ε, so that
+   * x + u is not clipped before the gradient (the result is clipped after).
+   */
+  craftModel: Classifier;
   trainModel: Classifier;
   attack: Attack | undefined;
   vars: tf.Variable[];
@@ -72,6 +84,31 @@ async function judge(
   return [l[0], c[0]];
 }
 
+/**
+ * The batch's training examples: the training attack on `craftModel` (eval
+ * mode), from the true or the predicted labels, clipped to the model's
+ * bounds. Undefined for standard training; the caller disposes the tensor.
+ */
+export async function craftBatch(
+  ctx: StepContext,
+  batch: Batch,
+  attackSeed: number,
+): Promise<tf.Tensor4D | undefined> {
+  const { evalModel, craftModel, attack, options: r } = ctx;
+  if (!attack) return undefined;
+  const labels =
+    r.attackLabel === 'predicted' ? (await evalModel.predict(batch.x)).labels : batch.labels;
+  const [res] = await attack.run(
+    craftModel,
+    { x: batch.x, labels, seed: attackSeed, indices: batch.indices },
+    [r.eps],
+  );
+  if (craftModel === evalModel) return res.xAdv;
+  const clipped = clipToBounds(res.xAdv, evalModel.bounds);
+  res.xAdv.dispose();
+  return clipped;
+}
+
 /** Craft, measure and update on one batch. Creates no lasting tensors. */
 export async function trainStep(
   ctx: StepContext,
@@ -79,24 +116,15 @@ export async function trainStep(
   lr: number,
   attackSeed: number,
 ): Promise<StepStats> {
-  const { evalModel, trainModel, attack, options: r } = ctx;
+  const { evalModel, trainModel, options: r } = ctx;
   const yT = tf.tensor1d(batch.labels, 'int32');
   let xAdv: tf.Tensor4D | undefined;
   try {
     const [cleanLossSum, cleanCorrect] = await judge(evalModel, batch.x, yT);
     let advLossSum = 0;
     let advCorrect = 0;
-    if (attack) {
-      const attackLabels =
-        r.attackLabel === 'predicted' ? (await evalModel.predict(batch.x)).labels : batch.labels;
-      const [res] = await attack.run(
-        evalModel,
-        { x: batch.x, labels: attackLabels, seed: attackSeed, indices: batch.indices },
-        [r.eps],
-      );
-      xAdv = res.xAdv;
-      [advLossSum, advCorrect] = await judge(evalModel, xAdv, yT);
-    }
+    xAdv = await craftBatch(ctx, batch, attackSeed);
+    if (xAdv) [advLossSum, advCorrect] = await judge(evalModel, xAdv, yT);
     const adv = xAdv;
     const { value, grads } = tf.variableGrads((): tf.Scalar => {
       if (!adv) return tf.mean(crossEntropy(trainModel.logits(batch.x), yT)) as tf.Scalar;

@@ -38,7 +38,7 @@ import {
 } from './options.js';
 import { detectCatastrophicOverfitting, type OverfitVerdict } from './overfit.js';
 import { learningRate } from './schedule.js';
-import { type StepContext, trainingAttack, trainStep } from './step.js';
+import { type StepContext, trainingAttack, trainStep, widensBounds } from './step.js';
 
 const STREAM_SHUFFLE = 1;
 const STREAM_ATTACK = 2;
@@ -77,6 +77,9 @@ export async function adversarialTrain(
   const started = performance.now();
   const evalModel = Classifier.create(model, { bounds: r.bounds, mode: 'eval' });
   const trainModel = Classifier.create(model, { bounds: r.bounds, mode: 'train' });
+  const craftModel = widensBounds(r)
+    ? Classifier.create(model, { bounds: [r.bounds[0] - r.eps, r.bounds[1] + r.eps], mode: 'eval' })
+    : evalModel;
   const optimizer = new TrainOptimizer(r.optimizer, trainableVariables(model));
   try {
     const n = checkData('data', data, evalModel.inputShape, evalModel.numClasses, r.bounds);
@@ -106,6 +109,7 @@ export async function adversarialTrain(
     }
     const ctx: StepContext = {
       evalModel,
+      craftModel,
       trainModel,
       attack: trainingAttack(r),
       vars: trainableVariables(model),
@@ -222,5 +226,6 @@ export async function adversarialTrain(
     optimizer.dispose();
     evalModel.dispose();
     trainModel.dispose();
+    if (craftModel !== evalModel) craftModel.dispose();
   }
 }

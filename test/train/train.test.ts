@@ -204,7 +204,15 @@ test('a training step and a whole run leave no tensors behind', async () => {
   const trainModel = Classifier.create(model, { mode: 'train' });
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const optimizer = new TrainOptimizer('adam', vars);
-  const ctx = { evalModel, trainModel, attack: trainingAttack(r), vars, optimizer, options: r };
+  const ctx = {
+    evalModel,
+    craftModel: evalModel,
+    trainModel,
+    attack: trainingAttack(r),
+    vars,
+    optimizer,
+    options: r,
+  };
   const batch = gatherBatch(data, Int32Array.from([0, 1, 2, 3, 4, 5]), [8, 8, 1]);
   await trainStep(ctx, batch, 0.01, 1); // warm-up: lazily created kernels and constants
   const before = tf.memory().numTensors;
