@@ -23,8 +23,66 @@ export function maxPoolGradValues(
   dy: Float32Array,
   info: tf.backend_util.Conv2DInfo,
   y?: Float32Array,
+  dx: Float32Array = new Float32Array(x.length),
 ): Float32Array {
-  return y == null ? byRunningMax(x, dy, info) : byForwardOutput(x, dy, y, info);
+  dx.fill(0);
+  if (y == null) return byRunningMax(x, dy, info, dx);
+  return tiles(info) ? byTile(x, dy, y, info, dx) : byForwardOutput(x, dy, y, info, dx);
+}
+
+/** Windows that tile the input: stride = window, no padding, no dilation. */
+function tiles(info: tf.backend_util.Conv2DInfo): boolean {
+  const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
+  return (
+    sh === fh &&
+    sw === fw &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0 &&
+    info.outHeight * sh <= info.inHeight &&
+    info.outWidth * sw <= info.inWidth
+  );
+}
+
+/**
+ * Tiling windows (the usual 2×2/2 pool): each window is scanned in row-major
+ * order and stops at the first element equal to its output; every input
+ * element belongs to at most one window, so each `dy` is stored, not added.
+ */
+function byTile(
+  x: Float32Array,
+  dy: Float32Array,
+  y: Float32Array,
+  info: tf.backend_util.Conv2DInfo,
+  dx: Float32Array,
+): Float32Array {
+  const { batchSize: nb, inHeight: h, inWidth: w, inChannels: c } = info;
+  const { outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw } = info;
+  const row = w * c;
+  for (let n = 0; n < nb; n++) {
+    for (let oy = 0; oy < oh; oy++) {
+      for (let ox = 0; ox < ow; ox++) {
+        const o = ((n * oh + oy) * ow + ox) * c;
+        const corner = (n * h + oy * fh) * row + ox * fw * c;
+        for (let ch = 0; ch < c; ch++) {
+          const target = y[o + ch];
+          let at = -1;
+          for (let i = 0; i < fh && at < 0; i++) {
+            let k = corner + i * row + ch;
+            for (let j = 0; j < fw; j++, k += c) {
+              if (x[k] === target) {
+                at = k;
+                break;
+              }
+            }
+          }
+          if (at >= 0) dx[at] = dy[o + ch];
+        }
+      }
+    }
+  }
+  return dx;
 }
 
 /**
@@ -38,13 +96,13 @@ function byForwardOutput(
   dy: Float32Array,
   y: Float32Array,
   info: tf.backend_util.Conv2DInfo,
+  dx: Float32Array,
 ): Float32Array {
   const { batchSize: nb, inHeight: h, inWidth: w, inChannels: c } = info;
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
   const { effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
   const { dilationHeight: dh, dilationWidth: dw } = info;
   const { top, left } = info.padInfo;
-  const dx = new Float32Array(x.length);
   const done = new Uint8Array(ow * c);
   for (let n = 0; n < nb; n++) {
     for (let oy = 0; oy < oh; oy++) {
@@ -80,13 +138,13 @@ function byRunningMax(
   x: Float32Array,
   dy: Float32Array,
   info: tf.backend_util.Conv2DInfo,
+  dx: Float32Array,
 ): Float32Array {
   const { batchSize: nb, inHeight: h, inWidth: w, inChannels: c } = info;
   const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
   const { effectiveFilterHeight: fh, effectiveFilterWidth: fw } = info;
   const { dilationHeight: dh, dilationWidth: dw } = info;
   const { top, left } = info.padInfo;
-  const dx = new Float32Array(x.length);
   for (let n = 0; n < nb; n++) {
     for (let oy = 0; oy < oh; oy++) {
       for (let ox = 0; ox < ow; ox++) {
@@ -140,8 +198,7 @@ export function maxPoolGradConfig(
       if (heap != null && withY) {
         // wasm: read and write the tensors in place in the wasm heap.
         const out = heap.makeOutput(input.shape, 'float32');
-        const dx = maxPoolGradValues(heap.view(input), heap.view(dy), info, heap.view(output));
-        heap.view(out).set(dx);
+        maxPoolGradValues(heap.view(input), heap.view(dy), info, heap.view(output), heap.view(out));
         return out;
       }
       const y = withY ? r.read(output) : undefined;

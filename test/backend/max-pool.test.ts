@@ -80,3 +80,20 @@ test('overlapping windows add their gradients at a shared maximum', async () => 
   });
   assert.deepEqual(Array.from(values[0]), [0, 2, 0, 0]);
 });
+
+test('max pool gradient with ties (quantised values, relu zeros) goes to the first maximum, as on cpu', async () => {
+  for (const [f, stride, pad] of [
+    [2, 2, 'valid'],
+    [3, 3, 'same'],
+    [3, 2, 'same'],
+  ] as const) {
+    await assertWasmMatchesCpu(`ties f ${f} s ${stride} ${pad}`, () => {
+      // Values in {0, 0.5, 1} after a relu: most windows hold several equal maxima.
+      const x = tf.relu(tf.div(tf.round(tf.mul(tensor([2, 8, 9, 4], 31, -1, 1), 2)), 2));
+      const dyScale = tensor([1, 1, 1, 4], 32, 0.5, 2);
+      const g = (a: tf.Tensor) =>
+        tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, f, stride, pad), dyScale));
+      return tf.grad(g)(x);
+    });
+  }
+});
