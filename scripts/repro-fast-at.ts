@@ -15,7 +15,9 @@
  * last training images, never trained on), --attack-limit N (1,000: FGSM and
  * PGD on the first N test images; clean accuracy on all 10,000), --demo-epochs
  * N (5), --demo-train-limit N (20,000), --skip-demo, --skip-main, --out DIR
- * (out/repro-fast-at), --seed N (0).
+ * (out/repro-fast-at), --seed N (0), --clip-start (clip the random start to
+ * [0, 1] before the gradient, as the spec's FGSM-RS attack does; Wong et al.'s
+ * code does not, and with it this run overfits catastrophically by epoch 3).
  */
 import { join } from 'node:path';
 import { setBackend } from '../src/index.js';
@@ -57,6 +59,7 @@ if (!args['skip-main']) {
       method: 'fgsm-rs',
       eps: 0.3,
       alpha: 0.375,
+      clipStart: args['clip-start'] === true,
       epochs: args.epochs as number,
       batchSize: 100,
       lr: 5e-3,

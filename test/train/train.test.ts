@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { Classifier, setBackend } from '../../src/index.js';
+import { fileLoadHandler } from '../../src/model/load-node.js';
 import { gatherBatch } from '../../src/train/batch.js';
 import { fileCheckpointStore } from '../../src/train/checkpoint-node.js';
 import {
@@ -235,15 +236,7 @@ test('the saved model loads back as a standard TF.js layers model', async () => 
   const out = join(dir, 'saved');
   const checksum = await saveModelFiles(model, out);
   assert.match(checksum, /^[0-9a-f]{64}$/);
-  const json = JSON.parse(await readFile(join(out, 'model.json'), 'utf8'));
-  const bin = await readFile(join(out, 'weights.bin'));
-  const loaded = await tf.loadLayersModel(
-    tf.io.fromMemory({
-      modelTopology: json.modelTopology,
-      weightSpecs: json.weightsManifest[0].weights,
-      weightData: bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength),
-    }),
-  );
+  const loaded = await tf.loadLayersModel(fileLoadHandler(join(out, 'model.json')));
   const a = await weightsOf(model);
   const b = await weightsOf(loaded);
   assert.deepEqual(b, a);
