@@ -1,8 +1,8 @@
 /**
  * Node-only: one training run end to end — train (with file checkpoints),
  * save the final model as a standard TF.js model (model.json + weights.bin),
- * evaluate it under FGSM and PGD with restarts, and write report.json. The
- * CLI's `train` command and the scripts call this.
+ * evaluate it under FGSM and PGD with restarts, and write report.json and
+ * report.html. The CLI's `train` command and the scripts call this.
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { checksumArtifacts } from '../model/load.js';
 import { fileCheckpointStore, writeFileAtomic } from './checkpoint-node.js';
 import type { AdversarialTrainOptions, TrainingData } from './options.js';
 import { type FinalEvaluationOptions, finalEvaluation, type TrainingReport } from './report.js';
+import { trainingReportHtml } from './report-html.js';
 import { adversarialTrain } from './train.js';
 
 /** Save a LayersModel as `dir/model.json` + `dir/weights.bin`, each written atomically; returns its checksum. */
@@ -111,5 +112,6 @@ export async function trainRun(model: tf.LayersModel, o: TrainRunOptions): Promi
     evaluation,
   };
   await writeFileAtomic(join(o.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFileAtomic(join(o.out, 'report.html'), await trainingReportHtml(report));
   return report;
 }

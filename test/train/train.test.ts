@@ -23,7 +23,7 @@ import {
   TrainOptimizer,
   trainingAttack,
 } from '../../src/train/index.js';
-import { saveModelFiles } from '../../src/train/run-node.js';
+import { saveModelFiles, trainRun } from '../../src/train/run-node.js';
 import { trainStep } from '../../src/train/step.js';
 import { quadrants, tinyNet, weightsOf } from './helpers.js';
 
@@ -242,4 +242,38 @@ test('the saved model loads back as a standard TF.js layers model', async () => 
   assert.deepEqual(b, a);
   model.dispose();
   loaded.dispose();
+});
+
+test('a training run writes the model, report.json and report.html with curves', async () => {
+  const out = join(dir, 'run');
+  const report = await trainRun(tinyNet(), {
+    train: data,
+    trainName: 'quadrants',
+    test: heldOut,
+    attackLimit: 8,
+    evaluation: { pgdSteps: 2, pgdRestarts: 2, pgdStepSize: 0.05 },
+    out,
+    training: { ...base, epochs: 2 },
+  });
+  const files = (await readdir(out)).sort();
+  assert.deepEqual(files, [
+    'checkpoints',
+    'model.json',
+    'report.html',
+    'report.json',
+    'weights.bin',
+  ]);
+  assert.deepEqual(
+    report.evaluation?.rows.map((r) => [r.attack, r.examples]),
+    [
+      ['none', 32],
+      ['fgsm', 8],
+      ['pgd', 8],
+    ],
+  );
+  const html = await readFile(join(out, 'report.html'), 'utf8');
+  assert.equal((html.match(/<svg/g) ?? []).length, 2);
+  assert.match(html, /PGD-2, step 0\.05, 2 restarts/);
+  const saved = JSON.parse(await readFile(join(out, 'report.json'), 'utf8'));
+  assert.equal(saved.result.history.length, 2);
 });
