@@ -28,6 +28,14 @@ export {
   type OverfitThresholds,
   type OverfitVerdict,
 } from './overfit.js';
+export {
+  type EvaluationRow,
+  type FinalEvaluation,
+  type FinalEvaluationOptions,
+  finalEvaluation,
+  type TrainingReport,
+} from './report.js';
+export { trainingCurveSpecs, trainingReportHtml } from './report-html.js';
 export { learningRate, SCHEDULE_NAMES, type ScheduleName } from './schedule.js';
 export { trainingAttack } from './step.js';
 export { adversarialTrain, type TrainResult } from './train.js';

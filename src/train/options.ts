@@ -132,7 +132,11 @@ export interface AdversarialTrainOptions {
   resume?: boolean;
   onBatch?: (info: BatchInfo) => void;
   onEpoch?: (record: EpochRecord) => void | Promise<void>;
-  /** Abort between batches; the unfinished epoch is dropped (the last checkpoint stands). */
+  /**
+   * Abort between batches. The result says 'aborted'; the model keeps the
+   * unfinished epoch's updates, and resuming from the store continues from
+   * the last completed epoch exactly.
+   */
   signal?: AbortSignal;
 }
 
@@ -234,8 +238,13 @@ export function resolveOptions(o: AdversarialTrainOptions): ResolvedOptions {
 export function fingerprint(
   r: ResolvedOptions,
   n: number,
+  heldOutExamples: number,
 ): Record<string, string | number | boolean> {
   return {
+    heldOutExamples,
+    heldOutSteps: r.heldOutSteps,
+    heldOutStepSize: r.heldOutStepSize,
+    heldOutRestarts: r.heldOutRestarts,
     method: r.method,
     eps: r.eps,
     alpha: r.alpha,

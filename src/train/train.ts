@@ -86,7 +86,7 @@ export async function adversarialTrain(
     const heldOut = options.heldOut?.data;
     if (heldOut)
       checkData('heldOut.data', heldOut, evalModel.inputShape, evalModel.numClasses, r.bounds);
-    const print = fingerprint(r, n);
+    const print = fingerprint(r, n, heldOut?.labels.length ?? 0);
     const store = options.checkpoint;
     let history: EpochRecord[] = [];
     let best: TrainResult['best'] = null;
