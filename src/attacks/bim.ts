@@ -15,7 +15,6 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { type AttackContext, type BaseOptions, FixedEpsilonAttack } from './fixed-epsilon.js';
-import { gradientLoop } from './gradient-loop.js';
 import { checkPositive, resolveStepSize, type StepSizeOptions } from './step-size.js';
 import type { AttackDescription } from './types.js';
 
@@ -62,16 +61,7 @@ export class BIM extends FixedEpsilonAttack {
   protected perturb(ctx: AttackContext, eps: number): Promise<tf.Tensor4D> {
     const [lo, hi] = ctx.model.bounds;
     const { steps, stepSize } = this.schedule(eps, hi - lo);
-    return gradientLoop(ctx, {
-      norm: this.normImpl,
-      loss: this.loss,
-      eps,
-      steps,
-      stepSize,
-      start: { kind: 'none' },
-      restarts: 1,
-      keep: 'last',
-    });
+    return this.loop(ctx, eps, { steps, stepSize });
   }
 
   describe(): AttackDescription {

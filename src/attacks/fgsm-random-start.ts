@@ -15,7 +15,6 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { type AttackContext, type BaseOptions, FixedEpsilonAttack } from './fixed-epsilon.js';
-import { gradientLoop } from './gradient-loop.js';
 import { checkPositive, resolveStepSize, type StepSizeOptions } from './step-size.js';
 import type { AttackDescription } from './types.js';
 
@@ -35,15 +34,9 @@ export class FGSMRandomStart extends FixedEpsilonAttack {
   }
 
   protected perturb(ctx: AttackContext, eps: number): Promise<tf.Tensor4D> {
-    return gradientLoop(ctx, {
-      norm: this.normImpl,
-      loss: this.loss,
-      eps,
-      steps: 1,
+    return this.loop(ctx, eps, {
       stepSize: resolveStepSize(this.steps, eps, FGSM_RS_REL_STEP),
       start: { kind: 'uniform' },
-      restarts: 1,
-      keep: 'last',
     });
   }
 

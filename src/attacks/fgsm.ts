@@ -16,7 +16,6 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { type AttackContext, type BaseOptions, FixedEpsilonAttack } from './fixed-epsilon.js';
-import { gradientLoop } from './gradient-loop.js';
 import type { AttackDescription } from './types.js';
 
 export type FGSMOptions = BaseOptions;
@@ -25,16 +24,7 @@ export class FGSM extends FixedEpsilonAttack {
   readonly name = 'fgsm';
 
   protected perturb(ctx: AttackContext, eps: number): Promise<tf.Tensor4D> {
-    return gradientLoop(ctx, {
-      norm: this.normImpl,
-      loss: this.loss,
-      eps,
-      steps: 1,
-      stepSize: eps,
-      start: { kind: 'none' },
-      restarts: 1,
-      keep: 'last',
-    });
+    return this.loop(ctx, eps, { stepSize: eps });
   }
 
   describe(): AttackDescription {

@@ -12,6 +12,7 @@ import { clipToBounds } from '../threat-model/bounds.js';
 import { crossEntropy, type LossName } from '../threat-model/losses.js';
 import { getNorm, type Norm, type NormName } from '../threat-model/norms.js';
 import { type Goal, resolveTargets, UNTARGETED } from '../threat-model/targets.js';
+import { gradientLoop, type LoopConfig } from './gradient-loop.js';
 import type { Attack, AttackCall, AttackDescription, AttackResult } from './types.js';
 
 /** Everything a single-ε perturbation needs; tensors are owned by the driver. */
@@ -56,6 +57,28 @@ export abstract class FixedEpsilonAttack implements Attack {
 
   /** One perturbed batch at `eps` > 0, in the ε-ball and the bounds. */
   protected abstract perturb(ctx: AttackContext, eps: number): Promise<tf.Tensor4D>;
+
+  /**
+   * Run the shared gradient loop with this attack's norm and loss; a preset
+   * names only what differs from one plain step from x (steps 1, no random
+   * start, one restart, last iterate).
+   */
+  protected loop(
+    ctx: AttackContext,
+    eps: number,
+    preset: Pick<LoopConfig, 'stepSize'> & Partial<Omit<LoopConfig, 'norm' | 'loss' | 'eps'>>,
+  ): Promise<tf.Tensor4D> {
+    return gradientLoop(ctx, {
+      norm: this.normImpl,
+      loss: this.loss,
+      eps,
+      steps: 1,
+      start: { kind: 'none' },
+      restarts: 1,
+      keep: 'last',
+      ...preset,
+    });
+  }
 
   protected baseDescription(): Pick<AttackDescription, 'norm' | 'loss' | 'transfer'> {
     return { norm: this.norm, loss: this.loss, transfer: this.surrogate !== undefined };

@@ -14,7 +14,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.js';
 import { type AttackContext, type BaseOptions, FixedEpsilonAttack } from './fixed-epsilon.js';
-import { gradientLoop } from './gradient-loop.js';
 import { checkPositive, resolveStepSize, type StepSizeOptions } from './step-size.js';
 import type { AttackDescription } from './types.js';
 
@@ -47,16 +46,10 @@ export class MIFGSM extends FixedEpsilonAttack {
   }
 
   protected perturb(ctx: AttackContext, eps: number): Promise<tf.Tensor4D> {
-    return gradientLoop(ctx, {
-      norm: this.normImpl,
-      loss: this.loss,
-      eps,
+    return this.loop(ctx, eps, {
       steps: this.steps,
       stepSize: resolveStepSize(this.stepOpts, eps, 1 / this.steps),
-      start: { kind: 'none' },
-      restarts: 1,
       momentum: this.decay,
-      keep: 'last',
     });
   }
 

@@ -16,7 +16,6 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { type AttackContext, type BaseOptions, FixedEpsilonAttack } from './fixed-epsilon.js';
-import { gradientLoop } from './gradient-loop.js';
 import { checkPositive, resolveStepSize, type StepSizeOptions } from './step-size.js';
 import type { AttackDescription } from './types.js';
 
@@ -48,10 +47,7 @@ export class PGD extends FixedEpsilonAttack {
   }
 
   protected perturb(ctx: AttackContext, eps: number): Promise<tf.Tensor4D> {
-    return gradientLoop(ctx, {
-      norm: this.normImpl,
-      loss: this.loss,
-      eps,
+    return this.loop(ctx, eps, {
       steps: this.steps,
       stepSize: resolveStepSize(this.stepOpts, eps, 2.5 / this.steps),
       start: this.randomStart ? { kind: 'uniform' } : { kind: 'none' },

@@ -14,7 +14,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.js';
 import { type AttackContext, type BaseOptions, FixedEpsilonAttack } from './fixed-epsilon.js';
-import { gradientLoop } from './gradient-loop.js';
 import type { AttackDescription } from './types.js';
 
 export interface RFGSMOptions extends BaseOptions {
@@ -39,15 +38,9 @@ export class RFGSM extends FixedEpsilonAttack {
 
   protected perturb(ctx: AttackContext, eps: number): Promise<tf.Tensor4D> {
     const alpha = this.relAlpha * eps;
-    return gradientLoop(ctx, {
-      norm: this.normImpl,
-      loss: this.loss,
-      eps,
-      steps: 1,
+    return this.loop(ctx, eps, {
       stepSize: eps - alpha,
       start: { kind: 'gaussian-step', size: alpha },
-      restarts: 1,
-      keep: 'last',
     });
   }
 
