@@ -69,7 +69,7 @@ export class PGD extends FixedEpsilonAttack {
           `${this.stepOpts.relStepSize ?? +(2.5 / this.steps).toPrecision(4)}·ε`,
         restarts: this.restarts,
         randomStart: this.randomStart,
-        kept: 'per example: any success, else the highest loss',
+        kept: 'per example: the first success, else the highest loss',
       },
     };
   }
