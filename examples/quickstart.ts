@@ -1,6 +1,13 @@
 // The README's library example, run by the test suite exactly as written.
 import * as tf from '@tensorflow/tfjs';
-import { evaluate, FGSM, loadClassifierFromFile, loadMnist, setBackend, toMarkdown } from 'advkit/node';
+import {
+  evaluate,
+  FGSM,
+  loadClassifierFromFile,
+  loadMnist,
+  setBackend,
+  toMarkdown,
+} from 'advkit/node';
 
 await setBackend(); // wasm in Node
 const { model, checksum } = await loadClassifierFromFile('models/mnist-cnn/model.json'); // pixels in [0, 1]
