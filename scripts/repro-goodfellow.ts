@@ -6,9 +6,9 @@
  */
 import path from 'node:path';
 import { loadMnist } from '../src/data/index.js';
-import { loadClassifierFromFile } from '../src/model/load-node.js';
 import { evaluate } from '../src/eval/index.js';
 import { setBackend } from '../src/index.js';
+import { loadClassifierFromFile } from '../src/model/load-node.js';
 
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(1)} %`);
 

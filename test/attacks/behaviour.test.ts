@@ -250,8 +250,15 @@ test('APGD: checkpoints follow the paper, and APGD is at least as strong as FGSM
 test('CW and DLR losses drive attacks, untargeted and targeted', async () => {
   for (const loss of ['cw', 'dlr'] as const) {
     for (const goal of [undefined, targeted({ kind: 'least-likely' })]) {
-      const [r] = await new PGD({ steps: 5, loss }).run(cnn.model, { x, labels, goal, seed: 1 }, [0.2]);
-      assert.ok(count(r.success) > 0, `${loss} ${goal ? 'targeted' : 'untargeted'} never succeeded`);
+      const [r] = await new PGD({ steps: 5, loss }).run(
+        cnn.model,
+        { x, labels, goal, seed: 1 },
+        [0.2],
+      );
+      assert.ok(
+        count(r.success) > 0,
+        `${loss} ${goal ? 'targeted' : 'untargeted'} never succeeded`,
+      );
       assert.ok(r.distance.every((d) => d <= 0.2 + 1e-6));
       r.xAdv.dispose();
     }

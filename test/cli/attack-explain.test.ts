@@ -9,8 +9,8 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { loadMnist } from '../../src/data/index.js';
-import { loadClassifierFromFile } from '../../src/model/load-node.js';
 import { createAttack, disposeResults, setBackend } from '../../src/index.js';
+import { loadClassifierFromFile } from '../../src/model/load-node.js';
 import { writeFixtureModel } from './fixture-model.js';
 import { cli, tempDir } from './helpers.js';
 

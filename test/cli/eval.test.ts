@@ -8,9 +8,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { loadMnist } from '../../src/data/index.js';
-import { loadClassifierFromFile } from '../../src/model/load-node.js';
 import { evaluate } from '../../src/eval/index.js';
 import { setBackend } from '../../src/index.js';
+import { loadClassifierFromFile } from '../../src/model/load-node.js';
 import { writeFixtureModel } from './fixture-model.js';
 import { cli, tempDir } from './helpers.js';
 
