@@ -3,17 +3,26 @@
  * measured side by side in one run (median of several runs after warm-up):
  * forward ms, FGSM ms (the step alone, like the reference, and the full
  * `FGSM.run` that also validates and judges), FGSM/forward, PGD-10 ms, one
- * adversarial-training step, memory; and the same architecture and FGSM in
- * PyTorch on CPU when Debian's python3-torch is installed, with advkit's
- * time divided by PyTorch's.
+ * FGSM-RS adversarial-training step (random start, one FGSM step, one SGD
+ * step on the adversarial batch), memory; and the same architectures, FGSM
+ * and training step in PyTorch on CPU when Debian's python3-torch is
+ * installed, with advkit's times divided by PyTorch's — forward and FGSM
+ * separately, so a remaining gap shows whether it is the forward pass or
+ * the gradient.
  *
- *   npm run bench                       # all models, batch 1 and 64, wasm and cpu
- *   npm run bench -- --models mnist-cnn --batches 64 --backends wasm --json
+ * Backends: `wasm-2t` / `wasm-1t` (advkit's kernels, XNNPACK threads),
+ * `wasm-stock` (TF.js's own kernels and gradients, one thread), `cpu`.
+ * Every figure is a median after warm-up; on a shared machine they move
+ * from run to run, which is why all columns come from one process.
+ *
+ *   npm run bench                       # all models, batch 1 and 64, all backends
+ *   npm run bench -- --models mnist-cnn --batches 64 --backends wasm-2t,wasm-1t --json
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
+import { useKernels, wasmThreads } from '../src/backend/index.js';
 import {
   type BackendName,
   Classifier,
@@ -31,7 +40,7 @@ const { values: args } = parseArgs({
   options: {
     models: { type: 'string', default: 'mnist-cnn,resnet-small,mobilenetv2' },
     batches: { type: 'string', default: '1,64' },
-    backends: { type: 'string', default: 'wasm,cpu' },
+    backends: { type: 'string', default: 'wasm-2t,wasm-1t,wasm-stock,cpu' },
     runs: { type: 'string', default: '5' },
     threads: { type: 'string', default: '2' },
     json: { type: 'boolean', default: false },
@@ -70,18 +79,39 @@ async function medianMs(fn: () => Promise<void> | void, runs: number): Promise<n
 }
 
 /**
- * Work too slow to time here (minutes per call): the cpu backend beyond the
- * MNIST CNN, and PGD/training on MobileNetV2 at batch 64.
+ * Work too slow to time here (minutes per call on a shared two-core machine):
+ * the cpu backend beyond the MNIST CNN; on MobileNetV2 at batch 64 everything
+ * but the forward pass; with TF.js's stock kernels, MobileNetV2 beyond the
+ * forward pass and the FGSM step at batch 1.
  */
 function tooSlow(model: BenchModelName, backend: string, batch: number, metric: string): boolean {
   if (backend === 'cpu' && model !== 'mnist-cnn')
     return batch > 1 || !['forward', 'fgsmStep'].includes(metric);
-  return model === 'mobilenetv2' && batch > 1 && (metric === 'pgd10' || metric === 'trainStep');
+  if (model !== 'mobilenetv2') return false;
+  if (batch > 1) return metric !== 'forward' || backend === 'wasm-stock';
+  return backend === 'wasm-stock' && !['forward', 'fgsmStep'].includes(metric);
+}
+
+/** Start a bench backend (`wasm-<n>t`, `wasm-stock`, `cpu`, …); returns its label. */
+async function startBackend(spec: string): Promise<string> {
+  const threads = /^wasm-(\d+)t$/.exec(spec);
+  if (threads) {
+    await setBackend('wasm', { threads: Number(threads[1]) });
+    useKernels('advkit');
+    return `wasm-${wasmThreads()}t`;
+  }
+  if (spec === 'wasm-stock') {
+    await setBackend('wasm', { threads: 1 });
+    useKernels('stock');
+    return spec;
+  }
+  useKernels('advkit');
+  return setBackend(spec as BackendName);
 }
 
 async function benchCase(
   name: BenchModelName,
-  backend: BackendName,
+  backend: string,
   batch: number,
   runs: number,
 ): Promise<void> {
@@ -141,20 +171,30 @@ async function benchCase(
     r.xAdv.dispose();
   });
   const opt = tf.train.sgd(0.01);
+  const oneHot = tf.oneHot(labels, bm.classes);
   await time('trainStep', () => {
+    // FGSM-RS (Wong et al. 2020): uniform start in the ε-ball, one signed
+    // step of 1.25ε, projection, then one SGD step on the adversarial batch.
+    const xAdv = tf.tidy(() => {
+      const start = clipToBounds(tf.add(x, tf.randomUniform(x.shape, -eps, eps)), model.bounds);
+      const g = objectiveGradient(model, start as tf.Tensor4D, labels, 'ce');
+      const stepped = tf.add(start, tf.mul(Linf.steepest(g.grad), 1.25 * eps));
+      g.dispose();
+      const projected = tf.add(x, tf.clipByValue(tf.sub(stepped, x), -eps, eps));
+      return clipToBounds(projected, model.bounds) as tf.Tensor4D;
+    });
     const cost = opt.minimize(
-      () =>
-        tf.losses.softmaxCrossEntropy(
-          tf.oneHot(labels, bm.classes),
-          model.logits(x as tf.Tensor4D),
-        ) as tf.Scalar,
+      () => tf.losses.softmaxCrossEntropy(oneHot, model.logits(xAdv)) as tf.Scalar,
       true,
     );
     cost?.dataSync();
-    cost?.dispose();
+    tf.dispose([cost as tf.Scalar, xAdv]);
   });
   opt.dispose();
-  record('peakBytes', tf.memory().numBytes, 'B', undefined);
+  oneHot.dispose();
+  record('tensorBytes', tf.memory().numBytes, 'B');
+  // Process-wide peak resident memory so far (it only grows within a run).
+  record('peakRss', process.resourceUsage().maxRSS * 1024, 'B');
   tf.dispose([x, labels]);
   model.dispose();
   bm.model.dispose();
@@ -189,23 +229,25 @@ function torchReference(
     batch: number;
     forwardMs: number;
     fgsmMs: number;
+    pgd10Ms: number | null;
+    trainMs: number | null;
   }[]) {
-    out.push({
-      model: r.model,
-      batch: r.batch,
-      backend: `pytorch-cpu-${threads}t`,
-      metric: 'forward',
-      value: r.forwardMs,
-      unit: 'ms',
-    });
-    out.push({
-      model: r.model,
-      batch: r.batch,
-      backend: `pytorch-cpu-${threads}t`,
-      metric: 'fgsmStep',
-      value: r.fgsmMs,
-      unit: 'ms',
-    });
+    const backend = `pytorch-cpu-${threads}t`;
+    const row = (metric: string, value: number | null) =>
+      out.push({ model: r.model, batch: r.batch, backend, metric, value, unit: 'ms' });
+    row('forward', r.forwardMs);
+    row('fgsmStep', r.fgsmMs);
+    row('pgd10', r.pgd10Ms);
+    row('trainStep', r.trainMs);
+    if (r.forwardMs > 0)
+      out.push({
+        model: r.model,
+        batch: r.batch,
+        backend,
+        metric: 'fgsmStep/forward',
+        value: r.fgsmMs / r.forwardMs,
+        unit: '×',
+      });
   }
   return out;
 }
@@ -213,17 +255,18 @@ function torchReference(
 async function main(): Promise<void> {
   const models = args.models.split(',') as BenchModelName[];
   const batches = args.batches.split(',').map(Number);
-  const backends = args.backends.split(',') as BackendName[];
+  const backends = args.backends.split(',');
   const runs = Number(args.runs);
-  for (const backend of backends) {
-    const used = await setBackend(backend);
+  for (const spec of backends) {
+    const used = await startBackend(spec);
     log(`backend ${used}`);
-    for (const m of models) for (const b of batches) await benchCase(m, backend, b, runs);
+    for (const m of models) for (const b of batches) await benchCase(m, used, b, runs);
   }
+  useKernels('advkit');
   const cases = models.flatMap((m) => batches.map((b) => ({ model: m, batch: b })));
   const ref = torchReference(cases, Number(args.threads), runs);
   rows.push(...ref);
-  for (const r of ref.filter((q) => q.metric === 'fgsmStep' || q.metric === 'forward')) {
+  for (const r of ref.filter((q) => ['forward', 'fgsmStep', 'trainStep'].includes(q.metric))) {
     for (const mine of rows.filter(
       (q) =>
         q.model === r.model &&
@@ -255,10 +298,18 @@ async function main(): Promise<void> {
     'trainStep',
     'forward/pytorch',
     'fgsmStep/pytorch',
+    'trainStep/pytorch',
+    'peakRss',
   ];
   const keys = [...new Set(rows.map((r) => `${r.model}|${r.batch}|${r.backend}`))];
   const fmt = (v: number | null | undefined, unit: string) =>
-    v === null || v === undefined ? '—' : unit === '×' ? `${v.toFixed(2)}×` : v.toFixed(1);
+    v === null || v === undefined
+      ? '—'
+      : unit === '×'
+        ? `${v.toFixed(2)}×`
+        : unit === 'B'
+          ? `${(v / 2 ** 20).toFixed(0)} MiB`
+          : v.toFixed(1);
   console.log(`| model | batch | backend | ${metrics.join(' | ')} |`);
   console.log(`|${' --- |'.repeat(metrics.length + 3)}`);
   for (const k of keys) {
@@ -272,7 +323,10 @@ async function main(): Promise<void> {
     };
     console.log(`| ${model} | ${batch} | ${backend} | ${metrics.map(cell).join(' | ')} |`);
   }
-  console.log('\nms are medians after warm-up; — means not measured (see the log above for why).');
+  console.log(
+    '\nms are medians after warm-up, all from this one process; — means not measured (see the log above for why). ' +
+      'peakRss is the process-wide peak so far. On a shared machine repeat runs differ by tens of percent.',
+  );
 }
 
 main().then(

@@ -1,5 +1,6 @@
-"""PyTorch CPU reference for advkit's benchmark: the same architectures and
-FGSM, timed the same way (median of several runs after warm-up).
+"""PyTorch CPU reference for advkit's benchmark: the same architectures, FGSM,
+PGD-10 and one FGSM-RS adversarial-training step, timed the same way (median
+of several runs after warm-up).
 
 Reads a JSON request on stdin: {"threads": 2, "runs": 5, "cases": [{"model":
 "mnist-cnn", "batch": 64}, ...]} and prints one JSON list of results.
@@ -117,16 +118,43 @@ def main():
             with torch.no_grad():
                 net(x)
 
-        def fgsm():
-            xa = x.clone().requires_grad_(True)
+        def input_grad(xs):
+            xa = xs.detach().requires_grad_(True)
             loss = F.cross_entropy(net(xa), y, reduction="sum")
             g, = torch.autograd.grad(loss, xa)
-            (xa + eps * g.sign()).clamp(0, 1)
+            return g
+
+        def fgsm():
+            (x + eps * input_grad(x).sign()).clamp(0, 1)
+
+        def pgd10():
+            # advkit's PGD preset: random start, 10 steps of 2.5ε/10, projection.
+            xa = (x + torch.empty_like(x).uniform_(-eps, eps)).clamp(0, 1)
+            for _ in range(10):
+                xa = xa + 0.25 * eps * input_grad(xa).sign()
+                xa = (x + (xa - x).clamp(-eps, eps)).clamp(0, 1)
+
+        opt = torch.optim.SGD(net.parameters(), lr=0.01)
+
+        def train_step():
+            # FGSM-RS (Wong et al. 2020): uniform start, one 1.25ε signed step,
+            # projection, one SGD step on the adversarial batch. The network
+            # stays in eval mode, as advkit's step uses inference-mode logits.
+            start = (x + torch.empty_like(x).uniform_(-eps, eps)).clamp(0, 1)
+            xa = start + 1.25 * eps * input_grad(start).sign()
+            xa = (x + (xa - x).clamp(-eps, eps)).clamp(0, 1).detach()
+            opt.zero_grad(set_to_none=True)
+            F.cross_entropy(net(xa), y).backward()
+            opt.step()
 
         runs = case.get("runs", req.get("runs", 5))
+        slow = case["model"] == "mobilenetv2" and b > 1
         f = median_ms(forward, runs)
-        a = median_ms(fgsm, runs)
-        out.append({"model": case["model"], "batch": b, "forwardMs": f, "fgsmMs": a})
+        a = None if slow else median_ms(fgsm, runs)
+        p = None if slow else median_ms(pgd10, max(2, runs // 2))
+        t = None if slow else median_ms(train_step, runs)
+        out.append({"model": case["model"], "batch": b, "forwardMs": f, "fgsmMs": a,
+                    "pgd10Ms": p, "trainMs": t})
     json.dump(out, sys.stdout)
 
 
