@@ -122,7 +122,7 @@ export function computeDiagnostics(
             severity: 'error',
             attack: a.key,
             epsilon: eps,
-            message: `${a.key} succeeds on ${row.attackSuccesses} clean-correct examples at ε = ${eps} but FGSM on ${row.fgsmSuccesses}: an iterative attack must never be weaker than FGSM — check its step size, projection, clipping, the model mode and the loss; the evaluation is broken`,
+            message: `${a.key} succeeds on ${row.attackSuccesses} clean-correct examples at ε = ${eps} but FGSM on ${row.fgsmSuccesses}: an iterative attack must never be weaker than FGSM — check its step size, projection, clipping, the model mode and the loss, or give it more steps or restarts; until then the robust accuracy it reports is too high`,
           });
         } else if (
           cleanCorrect > 0 &&
