@@ -4,7 +4,15 @@
  * Node helpers live in `advkit/node`).
  */
 export * from './attacks/index.js';
-export { type BackendName, currentBackend, setBackend } from './backend/index.js';
+export {
+  type BackendName,
+  type BackendOptions,
+  currentBackend,
+  setBackend,
+  useKernels,
+  wasmThreads,
+  withInputOnlyGradients,
+} from './backend/index.js';
 export { AdvkitError, type ErrorCode, InputError, LoadError } from './errors.js';
 export * from './eval/index.js';
 export {
