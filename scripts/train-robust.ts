@@ -5,7 +5,7 @@
  * on all 10,000; writes model.json, weights.bin, metrics.json and report.json.
  *
  *   node --import tsx scripts/train-robust.ts [--epochs 10] [--out models/mnist-robust]
- *   node --import tsx scripts/train-robust.ts --metrics-only   # metrics.json from report.json
+ *   node --import tsx scripts/train-robust.ts --metrics-only   # metrics.json, report.html from report.json
  *
  * Also exports the small helpers the repro script shares (MNIST split,
  * flag parsing, the epoch log line).
@@ -16,7 +16,12 @@ import { fileURLToPath } from 'node:url';
 import { loadMnist } from '../src/data/index.js';
 import { setBackend } from '../src/index.js';
 import { writeFileAtomic } from '../src/train/checkpoint-node.js';
-import { type EpochRecord, type TrainingData, wongSmall } from '../src/train/index.js';
+import {
+  type EpochRecord,
+  type TrainingData,
+  trainingReportHtml,
+  wongSmall,
+} from '../src/train/index.js';
 import type { TrainingReport } from '../src/train/report.js';
 import { trainRun } from '../src/train/run-node.js';
 
@@ -123,10 +128,11 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2), { epochs: 10, seed: 0, 'attack-limit': 1000 });
   const out = (args.out as string | undefined) ?? 'models/mnist-robust';
   if (args['metrics-only']) {
-    // Rebuild metrics.json from an existing report.json (no training).
+    // Rebuild metrics.json and report.html from an existing report.json (no training).
     const report = JSON.parse(await readFile(join(out, 'report.json'), 'utf8')) as TrainingReport;
     const m = metricsFrom(report, report.backend);
     await writeFileAtomic(join(out, 'metrics.json'), `${JSON.stringify(m, null, 2)}\n`);
+    await writeFileAtomic(join(out, 'report.html'), await trainingReportHtml(report));
     console.log(JSON.stringify(m, null, 2));
     return;
   }
