@@ -1,6 +1,13 @@
 /** Data sets and image I/O (Node: reads and writes files). */
-export { type Dataset, sliceDataset } from './dataset.js';
-export { type ImageFolderOptions, loadImageFolder } from './image-folder.js';
-export { loadMnist, type MnistOptions } from './mnist.js';
+export {
+  type Batch,
+  batches,
+  type Dataset,
+  datasetTensor4D,
+  sliceDataset,
+  toTensor4D,
+} from './dataset.js';
+export { type FolderDataset, type ImageFolderOptions, loadImageFolder } from './folder.js';
+export { loadMnist, type MnistOptions, mnistDataDir } from './mnist.js';
 export { encodePng, encodeRgbaPng, writePng } from './png.js';
 export { fromBounds, toRgba } from './rgba.js';

@@ -1,0 +1,159 @@
+/**
+ * A folder of PNG/JPEG (also WebP, GIF, TIFF, AVIF) images as a `Dataset`.
+ * Images are decoded with sharp, alpha flattened onto black, resized to the
+ * requested [h, w] (stretched, no crop), converted to 1 or 3 channels and
+ * scaled from 0–255 to the bounds; everything converted is listed in
+ * `conversions` (and joined into `notes` for reports).
+ *
+ *   const ds = await loadImageFolder('digits/', { shape: [28, 28, 1] });
+ *   const ds2 = await loadImageFolder('pics/', { shape: [32, 32, 3], labels: { csv: 'pics/labels.csv' } });
+ */
+import { readFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { InputError, LoadError } from '../errors.js';
+import type { Dataset } from './dataset.js';
+import { checkFolder, fromCsv, fromSubfolders } from './folder-labels.js';
+
+export interface ImageFolderOptions {
+  /** Image shape [h, w, c] to produce (c = 1 or 3), usually the model's input. */
+  shape: readonly [number, number, number];
+  /** Pixel bounds that 0–255 is scaled into. Default [0, 1]. */
+  bounds?: readonly [number, number];
+  /**
+   * Where labels come from: `'subfolders'` (default; one sub-folder per
+   * class) or `{ csv }`, a file of `file,label` rows, the label a class name
+   * or index.
+   */
+  labels?: 'subfolders' | { csv: string };
+  /** Shorthand for `labels: { csv }` (the CLI's `--labels-csv`). */
+  labelsCsv?: string;
+  /** Class names in label order; default the sorted sub-folder names (or CSV labels). */
+  classNames?: readonly string[];
+  /** At most this many images (after `offset`), in listing order. */
+  limit?: number;
+  /** Skip this many images first. */
+  offset?: number;
+}
+
+export interface FolderDataset extends Dataset {
+  notes: string;
+  /** What was converted, one entry per kind (e.g. "resized from 40×30 to 28×28"). */
+  conversions: string[];
+}
+
+function checkOptions(o: ImageFolderOptions): { csv?: string; lo: number; hi: number } {
+  const [h, w, c] = o.shape ?? [];
+  if (![h, w].every((d) => Number.isInteger(d) && d > 0) || (c !== 1 && c !== 3)) {
+    throw new InputError(
+      'INVALID_SHAPE',
+      `shape must be [height, width, channels] with channels 1 or 3; received ${JSON.stringify(o.shape)}`,
+    );
+  }
+  const [lo, hi] = o.bounds ?? [0, 1];
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || lo >= hi) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `bounds must be [lo, hi] with lo < hi; received ${JSON.stringify(o.bounds)}`,
+    );
+  }
+  for (const [name, v, min] of [
+    ['offset', o.offset, 0],
+    ['limit', o.limit, 1],
+  ] as const) {
+    if (v !== undefined && (!Number.isInteger(v) || v < min)) {
+      throw new InputError(
+        'INVALID_OPTION',
+        `${name} must be an integer ≥ ${min}; received ${JSON.stringify(v)}`,
+      );
+    }
+  }
+  const labels = o.labels ?? 'subfolders';
+  if (labels !== 'subfolders' && typeof labels?.csv !== 'string') {
+    throw new InputError(
+      'INVALID_OPTION',
+      `labels must be 'subfolders' or { csv: path }; received ${JSON.stringify(o.labels)}`,
+    );
+  }
+  const csv = labels === 'subfolders' ? o.labelsCsv : labels.csv;
+  return { csv, lo, hi };
+}
+
+/** Decode one image to 8-bit [h, w, c], recording what had to change. */
+async function decode(
+  file: string,
+  [h, w, c]: readonly [number, number, number],
+  seen: { sizes: Set<string>; other: Set<string> },
+): Promise<Buffer> {
+  try {
+    const img = sharp(readFileSync(file));
+    const meta = await img.metadata();
+    if (meta.width !== w || meta.height !== h) seen.sizes.add(`${meta.width}×${meta.height}`);
+    const from = meta.channels ?? 0;
+    if (meta.hasAlpha && !(await img.stats()).isOpaque)
+      seen.other.add('alpha flattened onto black');
+    if (c === 1 && from - (meta.hasAlpha ? 1 : 0) >= 3) seen.other.add('converted RGB → grayscale');
+    if (c === 3 && from - (meta.hasAlpha ? 1 : 0) < 3) seen.other.add('converted grayscale → RGB');
+    if (meta.depth && meta.depth !== 'uchar')
+      seen.other.add(`reduced from ${meta.depth} to 8 bits`);
+    const { data, info } = await img
+      .flatten({ background: '#000000' })
+      .resize(w, h, { fit: 'fill' })
+      .toColourspace(c === 1 ? 'b-w' : 'srgb')
+      .raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== c || data.length !== h * w * c) {
+      throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}`);
+    }
+    return data;
+  } catch (e) {
+    throw new LoadError(
+      'DATA_LOAD',
+      `cannot read image ${file}: ${(e as Error).message}; expected a PNG, JPEG, WebP, GIF, TIFF or AVIF file`,
+      e,
+    );
+  }
+}
+
+/** Load a folder of images with labels from sub-folders or a CSV; see the module comment. */
+export async function loadImageFolder(
+  dir: string,
+  options: ImageFolderOptions,
+): Promise<FolderDataset> {
+  const { csv, lo, hi } = checkOptions(options);
+  checkFolder(dir);
+  const listed = csv
+    ? fromCsv(dir, csv, options.classNames)
+    : fromSubfolders(dir, options.classNames);
+  const offset = options.offset ?? 0;
+  const end = options.limit === undefined ? undefined : offset + options.limit;
+  const files = listed.files.slice(offset, end);
+  if (files.length === 0) {
+    throw new LoadError(
+      'DATA_LOAD',
+      `no images in ${dir} (${listed.files.length} listed, offset ${offset}); expected PNG, JPEG, WebP, GIF, TIFF or AVIF files`,
+    );
+  }
+  const [h, w, c] = options.shape;
+  const d = h * w * c;
+  const images = new Float32Array(files.length * d);
+  const seen = { sizes: new Set<string>(), other: new Set<string>() };
+  for (let i = 0; i < files.length; i++) {
+    const raw = await decode(files[i].file, options.shape, seen);
+    for (let j = 0; j < d; j++) images[i * d + j] = lo + ((hi - lo) * raw[j]) / 255;
+  }
+  const conversions = [...seen.other];
+  if (seen.sizes.size > 0)
+    conversions.unshift(`resized from ${[...seen.sizes].join(', ')} to ${w}×${h}`);
+  conversions.push(`pixels scaled from 0–255 to [${lo}, ${hi}]`);
+  if (listed.skipped > 0) conversions.push(`${listed.skipped} non-image files skipped`);
+  return {
+    images,
+    labels: Int32Array.from(files, (f) => f.label),
+    shape: [h, w, c],
+    numClasses: listed.classNames.length,
+    classNames: listed.classNames,
+    source: `image folder ${dir}${csv ? ` (labels from ${csv})` : ''}, images ${offset}..${offset + files.length - 1} of ${listed.files.length}`,
+    notes: conversions.join('; '),
+    conversions,
+  };
+}
