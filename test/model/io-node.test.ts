@@ -1,0 +1,196 @@
+/**
+ * Model files on disk through io-node: a save/load round trip keeps the
+ * predictions, both formats are recognised, the checksum is stable, and every
+ * broken file is a MODEL_LOAD error naming it.
+ */
+import assert from 'node:assert/strict';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { before, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { setBackend } from '../../src/backend/index.js';
+import { AdvkitError } from '../../src/errors.js';
+import {
+  checksumModelFiles,
+  fileLoadHandler,
+  fileSaveHandler,
+  modelFormat,
+} from '../../src/model/io-node.js';
+import { checksumArtifacts } from '../../src/model/load.js';
+
+before(async () => {
+  await setBackend('cpu');
+});
+
+const tmp = () => mkdtempSync(path.join(tmpdir(), 'advkit-io-'));
+const modelLoadError = (re: RegExp) => (e: unknown) =>
+  e instanceof AdvkitError && e.code === 'MODEL_LOAD' && re.test(e.message);
+
+function smallNet(): tf.Sequential {
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [6, 6, 1],
+        filters: 2,
+        kernelSize: 3,
+        activation: 'relu',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 1 }),
+      }),
+      tf.layers.maxPooling2d({ poolSize: 2 }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3, kernelInitializer: tf.initializers.glorotUniform({ seed: 2 }) }),
+    ],
+  });
+}
+
+async function saved(): Promise<{ dir: string; json: string; net: tf.Sequential }> {
+  const net = smallNet();
+  const dir = path.join(tmp(), 'nested', 'model');
+  await net.save(fileSaveHandler(dir));
+  return { dir, json: path.join(dir, 'model.json'), net };
+}
+
+test('save then load a layers model: same predictions, only model.json and weights.bin left', async () => {
+  const { dir, json, net } = await saved();
+  assert.deepEqual(readdirSync(dir).sort(), ['model.json', 'weights.bin']);
+  const loaded = await tf.loadLayersModel(fileLoadHandler(json));
+  const x = tf.randomUniform([4, 6, 6, 1], 0, 1, 'float32', 3);
+  const want = (net.predict(x) as tf.Tensor).arraySync();
+  const got = (loaded.predict(x) as tf.Tensor).arraySync();
+  assert.deepEqual(got, want);
+  // 2·(3·3·1) + 2 conv, 3·(2·2·2) + 3 dense = 20 + 27 = 47 floats = 188 bytes.
+  assert.equal(readFileSync(path.join(dir, 'weights.bin')).byteLength, 188);
+  assert.equal(modelFormat(JSON.parse(readFileSync(json, 'utf8'))), 'layers-model');
+  tf.dispose([x]);
+  net.dispose();
+  loaded.dispose();
+});
+
+test('saving again replaces the files whole; the checksum follows the weights', async () => {
+  const { dir, json, net } = await saved();
+  const first = await checksumModelFiles(json);
+  assert.match(first, /^[0-9a-f]{64}$/);
+  assert.equal(await checksumModelFiles(json), first, 'stable');
+  const artifacts = await fileLoadHandler(json).load!();
+  assert.equal(await checksumArtifacts(artifacts), first, 'the value loaders report');
+  net.layers[3].setWeights(net.layers[3].getWeights().map((w) => tf.mul(w, 2)));
+  await net.save(fileSaveHandler(dir));
+  assert.notEqual(await checksumModelFiles(json), first);
+  assert.deepEqual(readdirSync(dir).sort(), ['model.json', 'weights.bin'], 'no temp files left');
+  net.dispose();
+});
+
+test('modelFormat: format field, layers topologies (tfjs and Keras), graph topologies', () => {
+  assert.equal(modelFormat({ format: 'graph-model', modelTopology: {} }), 'graph-model');
+  assert.equal(modelFormat({ modelTopology: { node: [], versions: {} } }), 'graph-model');
+  assert.equal(modelFormat({ modelTopology: { class_name: 'Sequential' } }), 'layers-model');
+  assert.equal(
+    modelFormat({ modelTopology: { keras_version: '2.4', model_config: { class_name: 'Model' } } }),
+    'layers-model',
+  );
+  assert.throws(
+    () => modelFormat({ name: 'advkit' }, 'package.json'),
+    modelLoadError(/package\.json is not a TF\.js model\.json.*keys \[name\]/),
+  );
+  assert.throws(
+    () => modelFormat({ modelTopology: { foo: 1 } }),
+    modelLoadError(/expected format 'layers-model' or 'graph-model'/),
+  );
+});
+
+test('a graph-model model.json loads through fileLoadHandler', async () => {
+  // logits = x · W with x [n, 2] and W [[1, 2], [3, 4]], in the graph-model format.
+  const dir = tmp();
+  writeFileSync(path.join(dir, 'w.bin'), Buffer.from(new Float32Array([1, 2, 3, 4]).buffer));
+  const f32 = { type: 'DT_FLOAT' };
+  writeFileSync(
+    path.join(dir, 'model.json'),
+    JSON.stringify({
+      format: 'graph-model',
+      modelTopology: {
+        node: [
+          {
+            name: 'x',
+            op: 'Placeholder',
+            attr: { dtype: f32, shape: { shape: { dim: [{ size: '-1' }, { size: '2' }] } } },
+          },
+          {
+            name: 'W',
+            op: 'Const',
+            attr: {
+              dtype: f32,
+              value: {
+                tensor: { dtype: 'DT_FLOAT', tensorShape: { dim: [{ size: '2' }, { size: '2' }] } },
+              },
+            },
+          },
+          { name: 'y', op: 'MatMul', input: ['x', 'W'], attr: { T: f32 } },
+        ],
+        versions: { producer: 1 },
+      },
+      weightsManifest: [
+        { paths: ['w.bin'], weights: [{ name: 'W', shape: [2, 2], dtype: 'float32' }] },
+      ],
+    }),
+  );
+  const g = await tf.loadGraphModel(fileLoadHandler(path.join(dir, 'model.json')));
+  const y = g.predict(tf.tensor2d([[1, 1]])) as tf.Tensor;
+  assert.deepEqual(y.arraySync(), [[4, 6]]); // [1 + 3, 2 + 4]
+  tf.dispose([y]);
+});
+
+test('every broken model file is a MODEL_LOAD error naming the file and what was expected', async () => {
+  const { dir, json } = await saved();
+  const load = (file: string) => fileLoadHandler(file).load!();
+  await assert.rejects(
+    load(path.join(dir, 'nope.json')),
+    modelLoadError(/nope\.json does not exist; expected the path of a TF\.js model\.json/),
+  );
+  await assert.rejects(
+    load(dir),
+    modelLoadError(/is a folder; expected the path of its model\.json/),
+  );
+  await assert.rejects(
+    checksumModelFiles(path.join(dir, 'nope.json')),
+    modelLoadError(/does not exist/),
+  );
+
+  const bad = tmp();
+  const badJson = path.join(bad, 'model.json');
+  writeFileSync(badJson, '{ not json');
+  await assert.rejects(load(badJson), modelLoadError(/model\.json is not valid JSON/));
+  writeFileSync(badJson, '{"name": "advkit", "version": "0.1.0"}');
+  await assert.rejects(
+    load(badJson),
+    modelLoadError(/not a TF\.js model\.json.*keys \[name, version\]/),
+  );
+  writeFileSync(badJson, JSON.stringify({ modelTopology: { class_name: 'Sequential' } }));
+  await assert.rejects(load(badJson), modelLoadError(/no valid weightsManifest/));
+
+  const noShard = tmp();
+  copyFileSync(json, path.join(noShard, 'model.json'));
+  await assert.rejects(
+    load(path.join(noShard, 'model.json')),
+    modelLoadError(/weight file .*weights\.bin named in .*model\.json does not exist/),
+  );
+
+  const short = tmp();
+  copyFileSync(json, path.join(short, 'model.json'));
+  writeFileSync(
+    path.join(short, 'weights.bin'),
+    readFileSync(path.join(dir, 'weights.bin')).subarray(0, 10),
+  );
+  await assert.rejects(
+    load(path.join(short, 'model.json')),
+    modelLoadError(/weights\.bin hold 10 bytes but the manifest in .* describes 188/),
+  );
+  assert.ok(existsSync(json), 'the original is untouched');
+});
