@@ -67,6 +67,12 @@ function checkOptions(o: ImageFolderOptions): { csv?: string; lo: number; hi: nu
       );
     }
   }
+  if (o.labels !== undefined && o.labelsCsv !== undefined) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `give labels or labelsCsv, not both; received labels ${JSON.stringify(o.labels)} and labelsCsv ${JSON.stringify(o.labelsCsv)}`,
+    );
+  }
   const labels = o.labels ?? 'subfolders';
   if (labels !== 'subfolders' && typeof labels?.csv !== 'string') {
     throw new InputError(

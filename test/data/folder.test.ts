@@ -168,6 +168,10 @@ test('bad folders, images, CSV rows and options are coded errors naming the inpu
     coded('INVALID_OPTION', /bounds.*\[1,0\]/),
   );
   await assert.rejects(
+    loadImageFolder(dir, { shape, labels: 'subfolders', labelsCsv: csv }),
+    coded('INVALID_OPTION', /labels or labelsCsv, not both/),
+  );
+  await assert.rejects(
     loadImageFolder(dir, { shape, limit: 0 }),
     coded('INVALID_OPTION', /limit must be an integer ≥ 1; received 0/),
   );
