@@ -1,10 +1,11 @@
 /**
  * Train the shipped robust MNIST model (models/mnist-robust): Wong et al.'s
- * small net with FGSM-RS at ε = 0.3, α = 0.375, cyclic Adam, then FGSM and
+ * small net with FGSM-RS at ε = 0.3, α = 0.375, cyclic Adam, 15 epochs (the
+ * paper's 10 gave PGD 83.8 % here), keeping the best held-out epoch; then FGSM and
  * PGD-50 with 10 restarts on the first 1,000 test images and clean accuracy
  * on all 10,000; writes model.json, weights.bin, metrics.json and report.json.
  *
- *   node --import tsx scripts/train-robust.ts [--epochs 10] [--out models/mnist-robust]
+ *   node --import tsx scripts/train-robust.ts [--epochs 15] [--out models/mnist-robust]
  *   node --import tsx scripts/train-robust.ts --metrics-only   # metrics.json, report.html from report.json
  *
  * Also exports the small helpers the repro script shares (MNIST split,
@@ -82,8 +83,6 @@ export function printEpoch(r: EpochRecord): void {
   );
 }
 
-const COMMAND = 'node --import tsx scripts/train-robust.ts';
-
 /** metrics.json in the shape of the other shipped models, plus the robust accuracies. */
 export function metricsFrom(report: TrainingReport, backend: string): Record<string, unknown> {
   const rows = report.evaluation?.rows ?? [];
@@ -98,6 +97,11 @@ export function metricsFrom(report: TrainingReport, backend: string): Record<str
     trainedOn: `${report.data.train}; held-out PGD check on ${report.data.heldOut}`,
     training: `FGSM-RS adversarial training (Wong et al. 2020): ε = ${o.eps}, α = ${o.alpha}, random start${o.clipStart ? ' clipped' : ' unclipped (as their code)'}`,
     epochs: report.result.history.length,
+    weightsFromEpoch: report.result.restoredBest
+      ? report.result.best?.epoch
+      : report.result.history.length,
+    selection:
+      'weights of the epoch with the best held-out PGD accuracy (1,000 training images never trained on)',
     optimizer: `Adam, ${o.schedule} lr peak ${o.lr}, batch ${o.batchSize}`,
     seed: o.seed,
     cleanAccuracyTest: row('none')?.robustAccuracy,
@@ -120,12 +124,12 @@ export function metricsFrom(report: TrainingReport, backend: string): Record<str
     bounds: [0, 1],
     classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
     checksum: report.model.checksum,
-    command: COMMAND,
+    command: `node --import tsx scripts/train-robust.ts --epochs ${o.epochs}`,
   };
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2), { epochs: 10, seed: 0, 'attack-limit': 1000 });
+  const args = parseArgs(process.argv.slice(2), { epochs: 15, seed: 0, 'attack-limit': 1000 });
   const out = (args.out as string | undefined) ?? 'models/mnist-robust';
   if (args['metrics-only']) {
     // Rebuild metrics.json and report.html from an existing report.json (no training).
