@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LoadError } from '../errors.js';
-import type { Checkpoint, CheckpointMeta, CheckpointStore } from './options.js';
+import type { Checkpoint, CheckpointMeta, TrainingCheckpointStore } from './options.js';
 
 /** Write a file atomically: a temporary sibling, then rename. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
@@ -82,7 +82,7 @@ async function readPair(dir: string, stem: string): Promise<Checkpoint | undefin
 }
 
 /** Checkpoints as files in `dir` (created on the first save). */
-export function fileCheckpointStore(dir: string): CheckpointStore {
+export function fileCheckpointStore(dir: string): TrainingCheckpointStore {
   return {
     load: () => readPair(dir, 'checkpoint'),
     save: (c) => writePair(dir, 'checkpoint', c),

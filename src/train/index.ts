@@ -12,12 +12,12 @@ export {
   type BatchInfo,
   type Checkpoint,
   type CheckpointMeta,
-  type CheckpointStore,
   type EpochRecord,
   type HeldOutOptions,
   type ResolvedOptions,
   resolveOptions,
   TRAIN_METHODS,
+  type TrainingCheckpointStore,
   type TrainingData,
   type TrainMethod,
 } from './options.js';

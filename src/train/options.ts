@@ -42,7 +42,7 @@ export interface EpochRecord extends OverfitEpoch {
 }
 
 /** Storage for resumable checkpoints (files in Node: `fileCheckpointStore`). */
-export interface CheckpointStore {
+export interface TrainingCheckpointStore {
   /** The latest checkpoint, or undefined when there is none. */
   load(): Promise<Checkpoint | undefined>;
   /** Replace the latest checkpoint atomically. */
@@ -127,7 +127,7 @@ export interface AdversarialTrainOptions {
   /** With a held-out set, end with the weights of the best held-out PGD epoch. Default true. */
   restoreBest?: boolean;
   /** Save a checkpoint after every epoch here. */
-  checkpoint?: CheckpointStore;
+  checkpoint?: TrainingCheckpointStore;
   /** Continue from the store's latest checkpoint if there is one. Default true when a store is given. */
   resume?: boolean;
   onBatch?: (info: BatchInfo) => void;

@@ -18,8 +18,8 @@ import {
   type AdversarialTrainOptions,
   adversarialTrain,
   type Checkpoint,
-  type CheckpointStore,
   resolveOptions,
+  type TrainingCheckpointStore,
   TrainOptimizer,
   trainingAttack,
 } from '../../src/train/index.js';
@@ -119,7 +119,7 @@ test('the detector is wired in: a firing verdict is logged, reported and stops t
 });
 
 /** A store in memory that can also count saves. */
-function memoryStore(): CheckpointStore & { saves: number } {
+function memoryStore(): TrainingCheckpointStore & { saves: number } {
   let latest: Checkpoint | undefined;
   let best: Checkpoint | undefined;
   return {
