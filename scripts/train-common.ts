@@ -14,8 +14,8 @@ import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { type BackendName, setBackend } from '../src/backend/index.js';
 import { batches, loadMnist } from '../src/data/index.js';
+import { writeFileAtomic } from '../src/files/atomic.js';
 import { checksumModelFiles, fileLoadHandler, fileSaveHandler } from '../src/model/io-node.js';
-import { writeFileAtomic } from '../src/train/checkpoint-node.js';
 import { adversarialTrain } from '../src/train/index.js';
 import type { ScheduleName } from '../src/train/schedule.js';
 

@@ -15,8 +15,8 @@ import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadMnist } from '../src/data/index.js';
+import { writeFileAtomic } from '../src/files/atomic.js';
 import { setBackend } from '../src/index.js';
-import { writeFileAtomic } from '../src/train/checkpoint-node.js';
 import {
   type EpochRecord,
   type TrainingData,

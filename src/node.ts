@@ -5,12 +5,16 @@
  */
 export * from './data/index.js';
 export { fileCheckpoint } from './eval/checkpoint-node.js';
+export { writeFileAtomic } from './files/atomic.js';
 export * from './index.js';
 export {
+  checksumModelFiles,
   fileLoadHandler,
-  loadClassifierFromFile,
-  type ModelFileOptions,
-} from './model/load-node.js';
+  fileSaveHandler,
+  type ModelFormat,
+  modelFormat,
+} from './model/io-node.js';
+export { loadClassifierFromFile, type ModelFileOptions } from './model/load-node.js';
 export { REPORT_FORMATS, writeReport } from './report/write-node.js';
 export { fileCheckpointStore } from './train/checkpoint-node.js';
 export { saveModelFiles, type TrainRunOptions, trainRun } from './train/run-node.js';

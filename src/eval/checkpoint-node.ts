@@ -5,16 +5,9 @@
  *
  *   await evaluate(model, data, suite, { checkpoint: fileCheckpoint('run.ckpt.json') });
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../files/atomic.js';
 import type { CheckpointStore } from './types.js';
-
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.${Date.now()}.tmp`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}
 
 export function fileCheckpoint(path: string): CheckpointStore {
   return {

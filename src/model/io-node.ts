@@ -8,10 +8,11 @@
  *   await net.save(fileSaveHandler('out/my-model'));
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { InputError, LoadError } from '../errors.js';
+import { writeFileAtomic } from '../files/atomic.js';
 import { checksumArtifacts, weightSpecBytes } from './load.js';
 
 export type ModelFormat = 'layers-model' | 'graph-model';
@@ -128,18 +129,6 @@ export function fileLoadHandler(modelJsonPath: string): tf.io.IOHandler {
   };
 }
 
-/** Write `data` to `file` by way of a temporary sibling and a rename. */
-async function writeAtomic(file: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, file);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
-
 /**
  * A tf.io.IOHandler writing `dir/model.json` and `dir/weights.bin` (one
  * shard), each atomically: weights first, so a model.json on disk never
@@ -158,7 +147,7 @@ export function fileSaveHandler(dir: string): tf.io.IOHandler {
       const weights = new Uint8Array(
         artifacts.weightData ? tf.io.concatenateArrayBuffers(artifacts.weightData) : [],
       );
-      await writeAtomic(path.join(dir, 'weights.bin'), weights);
+      await writeFileAtomic(path.join(dir, 'weights.bin'), weights);
       const json: tf.io.ModelJSON = {
         modelTopology: artifacts.modelTopology ?? {},
         format: artifacts.format ?? 'layers-model',
@@ -172,7 +161,7 @@ export function fileSaveHandler(dir: string): tf.io.IOHandler {
           : {}),
         ...(artifacts.modelInitializer ? { modelInitializer: artifacts.modelInitializer } : {}),
       };
-      await writeAtomic(path.join(dir, 'model.json'), JSON.stringify(json));
+      await writeFileAtomic(path.join(dir, 'model.json'), JSON.stringify(json));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
   };

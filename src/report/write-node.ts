@@ -4,8 +4,8 @@
  */
 import { join } from 'node:path';
 import { encodeRgbaPng } from '../data/png.js';
-import { writeFileAtomic } from '../eval/checkpoint-node.js';
 import type { EvaluationReport } from '../eval/types.js';
+import { writeFileAtomic } from '../files/atomic.js';
 import { toHtml } from './html.js';
 import { toJson } from './json.js';
 import { toMarkdown } from './markdown.js';

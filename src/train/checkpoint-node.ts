@@ -7,17 +7,11 @@
  * `best.json` + `best-<epoch>.bin`.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LoadError } from '../errors.js';
+import { writeFileAtomic } from '../files/atomic.js';
 import type { Checkpoint, CheckpointMeta, TrainingCheckpointStore } from './options.js';
-
-/** Write a file atomically: a temporary sibling, then rename. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, path);
-}
 
 interface Pointer {
   meta: CheckpointMeta;

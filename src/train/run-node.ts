@@ -4,13 +4,13 @@
  * evaluate it under FGSM and PGD with restarts, and write report.json and
  * report.html. The CLI's `train` command and the scripts call this.
  */
-import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { currentBackend } from '../backend/index.js';
+import { writeFileAtomic } from '../files/atomic.js';
 import { Classifier } from '../model/classifier.js';
-import { checksumArtifacts } from '../model/load.js';
-import { fileCheckpointStore, writeFileAtomic } from './checkpoint-node.js';
+import { checksumModelFiles, fileSaveHandler } from '../model/io-node.js';
+import { fileCheckpointStore } from './checkpoint-node.js';
 import type { AdversarialTrainOptions, TrainingData } from './options.js';
 import { type FinalEvaluationOptions, finalEvaluation, type TrainingReport } from './report.js';
 import { trainingReportHtml } from './report-html.js';
@@ -18,32 +18,8 @@ import { adversarialTrain } from './train.js';
 
 /** Save a LayersModel as `dir/model.json` + `dir/weights.bin`, each written atomically; returns its checksum. */
 export async function saveModelFiles(model: tf.LayersModel, dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true });
-  let checksum = '';
-  await model.save(
-    tf.io.withSaveHandler(async (artifacts) => {
-      const weights = artifacts.weightData;
-      const bytes = new Uint8Array(
-        weights
-          ? Array.isArray(weights)
-            ? tf.io.concatenateArrayBuffers(weights)
-            : weights
-          : new ArrayBuffer(0),
-      );
-      await writeFileAtomic(join(dir, 'weights.bin'), bytes);
-      const modelJson = {
-        modelTopology: artifacts.modelTopology,
-        format: artifacts.format ?? 'layers-model',
-        generatedBy: artifacts.generatedBy,
-        convertedBy: artifacts.convertedBy,
-        weightsManifest: [{ paths: ['./weights.bin'], weights: artifacts.weightSpecs ?? [] }],
-      };
-      await writeFileAtomic(join(dir, 'model.json'), JSON.stringify(modelJson));
-      checksum = await checksumArtifacts({ ...artifacts, weightData: bytes.buffer });
-      return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
-    }),
-  );
-  return checksum;
+  await model.save(fileSaveHandler(dir));
+  return checksumModelFiles(join(dir, 'model.json'));
 }
 
 export interface TrainRunOptions {

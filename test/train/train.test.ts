@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { Classifier, setBackend } from '../../src/index.js';
-import { fileLoadHandler } from '../../src/model/load-node.js';
+import { fileLoadHandler } from '../../src/model/io-node.js';
 import { gatherBatch } from '../../src/train/batch.js';
 import { fileCheckpointStore } from '../../src/train/checkpoint-node.js';
 import {
