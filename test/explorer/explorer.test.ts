@@ -290,7 +290,9 @@ describe('explorer in headless Chromium', { skip: SKIP, timeout: 150_000 }, () =
     const error = page.locator('#model-error');
     await error.waitFor({ state: 'visible' });
     // The box can show before its text lands; wait for the message itself.
-    await page.waitForFunction(() => (document.getElementById('model-error')?.textContent ?? '') !== '');
+    await page.waitForFunction(
+      () => (document.getElementById('model-error')?.textContent ?? '') !== '',
+    );
     assert.match((await error.textContent()) ?? '', /model/i);
     assert.equal(await page.getAttribute('#status', 'data-state'), 'error');
     await page.screenshot({ path: path.join(SHOTS, 'bad-model.png'), fullPage: true });
