@@ -1,10 +1,11 @@
 /**
  * The benchmark architectures, built with tfjs-layers and seeded weights:
- * the shipped MNIST CNN's architecture, a small CIFAR-size ResNet with batch
- * norm, and MobileNetV2 at 224×224. `bench/torch_reference.py` builds the
+ * the shipped MNIST CNN (its training script's architecture), a small
+ * CIFAR-size ResNet with batch norm, and MobileNetV2 at 224×224. `bench/torch_reference.py` builds the
  * same three in PyTorch.
  */
 import * as tf from '@tensorflow/tfjs';
+import { mnistCnn } from '../scripts/train-mnist-cnn.js';
 
 export type BenchModelName = 'mnist-cnn' | 'resnet-small' | 'mobilenetv2';
 
@@ -17,31 +18,6 @@ export interface BenchModel {
 
 let seed = 1;
 const init = () => tf.initializers.heNormal({ seed: seed++ });
-
-function mnistCnn(): tf.LayersModel {
-  return tf.sequential({
-    layers: [
-      tf.layers.conv2d({
-        inputShape: [28, 28, 1],
-        filters: 32,
-        kernelSize: 3,
-        activation: 'relu',
-        kernelInitializer: init(),
-      }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.conv2d({
-        filters: 64,
-        kernelSize: 3,
-        activation: 'relu',
-        kernelInitializer: init(),
-      }),
-      tf.layers.maxPooling2d({ poolSize: 2 }),
-      tf.layers.flatten(),
-      tf.layers.dense({ units: 128, activation: 'relu', kernelInitializer: init() }),
-      tf.layers.dense({ units: 10, kernelInitializer: init() }),
-    ],
-  });
-}
 
 function convBn(
   x: tf.SymbolicTensor,
@@ -151,7 +127,8 @@ export function buildBenchModel(name: BenchModelName): BenchModel {
   seed = 1;
   switch (name) {
     case 'mnist-cnn':
-      return { name, model: mnistCnn(), inputShape: [28, 28, 1], classes: 10 };
+      // The shipped model's own architecture (weights are random here).
+      return { name, model: mnistCnn.build(0), inputShape: [28, 28, 1], classes: 10 };
     case 'resnet-small':
       return { name, model: resnetSmall(), inputShape: [32, 32, 3], classes: 10 };
     case 'mobilenetv2':
