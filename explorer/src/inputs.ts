@@ -4,6 +4,7 @@
  * the model's input size and channels. Mapping to the model's bounds happens
  * later, so the same input works for [0, 1] and [0, 255] models.
  */
+import type { SampleSet } from '../mnist-samples.js';
 
 export interface UnitImage {
   /** Row-major h·w·c values in [0, 1]. */
@@ -18,20 +19,10 @@ export interface Samples {
   image(i: number): UnitImage;
 }
 
-interface SampleJson {
-  source: string;
-  count: number;
-  height: number;
-  width: number;
-  channels: number;
-  labels: number[];
-  pixels: string;
-}
-
 export async function loadSamples(): Promise<Samples> {
   const res = await fetch(new URL('advkit-assets/mnist-samples.json', document.baseURI));
   if (!res.ok) throw new Error(`could not fetch the MNIST samples (HTTP ${res.status})`);
-  const s = (await res.json()) as SampleJson;
+  const s = (await res.json()) as SampleSet;
   const bytes = Uint8Array.from(atob(s.pixels), (ch) => ch.charCodeAt(0));
   const size = s.height * s.width * s.channels;
   return {
