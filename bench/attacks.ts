@@ -23,18 +23,9 @@ import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
 import { useKernels, wasmThreads } from '../src/backend/index.js';
-import {
-  type BackendName,
-  Classifier,
-  clipToBounds,
-  createRng,
-  FGSM,
-  Linf,
-  objectiveGradient,
-  PGD,
-  setBackend,
-} from '../src/index.js';
+import { type BackendName, Classifier, createRng, FGSM, PGD, setBackend } from '../src/index.js';
 import { type BenchModelName, buildBenchModel } from './models.js';
+import { fgsmRsStep, fgsmStep } from './steps.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -150,13 +141,9 @@ async function benchCase(
     z.dispose();
   });
   const step = await time('fgsmStep', () => {
-    const g = objectiveGradient(model, x, labels, 'ce');
-    const out = tf.tidy(() =>
-      clipToBounds(tf.add(x, tf.mul(Linf.steepest(g.grad), eps)), model.bounds),
-    );
+    const out = fgsmStep(model, x, labels, eps);
     out.dataSync();
     out.dispose();
-    g.dispose();
   });
   await time('fgsmRun', async () => {
     const [r] = await new FGSM().run(model, { x: x as tf.Tensor4D, labels: labelsArr }, [eps]);
@@ -172,27 +159,15 @@ async function benchCase(
     r.xAdv.dispose();
   });
   const opt = tf.train.sgd(0.01);
-  const oneHot = tf.oneHot(labels, bm.classes);
+  const vars = bm.model.trainableWeights.map((w) => w.read() as tf.Variable);
   await time('trainStep', () => {
-    // FGSM-RS (Wong et al. 2020): uniform start in the ε-ball, one signed
-    // step of 1.25ε, projection, then one SGD step on the adversarial batch.
-    const xAdv = tf.tidy(() => {
-      const start = clipToBounds(tf.add(x, tf.randomUniform(x.shape, -eps, eps)), model.bounds);
-      const g = objectiveGradient(model, start as tf.Tensor4D, labels, 'ce');
-      const stepped = tf.add(start, tf.mul(Linf.steepest(g.grad), 1.25 * eps));
-      g.dispose();
-      const projected = tf.add(x, tf.clipByValue(tf.sub(stepped, x), -eps, eps));
-      return clipToBounds(projected, model.bounds) as tf.Tensor4D;
-    });
-    const cost = opt.minimize(
-      () => tf.losses.softmaxCrossEntropy(oneHot, model.logits(xAdv)) as tf.Scalar,
-      true,
-    );
-    cost?.dataSync();
-    tf.dispose([cost as tf.Scalar, xAdv]);
+    // FGSM-RS (Wong et al. 2020), then one SGD step on the adversarial batch.
+    const grads = fgsmRsStep(model, bm.model, x, labels, bm.classes, eps);
+    opt.applyGradients(vars.map((v, i) => ({ name: v.name, tensor: grads[i] })));
+    grads[0].dataSync();
+    tf.dispose(grads);
   });
   opt.dispose();
-  oneHot.dispose();
   record('tensorBytes', tf.memory().numBytes, 'B');
   // Process-wide peak resident memory so far (it only grows within a run).
   record('peakRss', process.resourceUsage().maxRSS * 1024, 'B');

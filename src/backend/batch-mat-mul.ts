@@ -5,9 +5,12 @@
  * matmul gradient is transposed (`dA = dy·Bᵀ`, `dB = Aᵀ·dy`). Here the
  * transposed operand is laid out once with the `Transpose` kernel (a memory
  * pass, far cheaper than the loop) and the stock kernel runs untransposed.
- * Values are the same products summed in the same order.
+ * Values are the same products summed in the same order. A transposed `b`
+ * is nearly always a weight matrix (`dA = dy·Bᵀ`): it is laid out once per
+ * weight tensor, so XNNPACK also keeps its packed operator for it.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { derived } from './derived-cache.js';
 import { type Info, KernelRunner } from './kernel-util.js';
 
 interface Attrs {
@@ -37,14 +40,15 @@ export function transposeFreeMatMulConfig(kernelName: string) {
         const r = new KernelRunner(backend, backendName);
         const { a, b } = inputs as { a: Info; b: Info };
         const a2 = transposeA ? swapLast(r, a) : a;
-        const b2 = transposeB ? swapLast(r, b) : b;
+        const bt = transposeB ? derived(backend, 'transposed', b, () => swapLast(r, b)) : null;
+        const b2 = bt?.value ?? b;
         const out = stock.kernelFunc({
           inputs: { ...inputs, a: a2, b: b2 },
           attrs: { ...attrs, transposeA: false, transposeB: false },
           backend,
         });
         if (a2 !== a) r.free(a2);
-        if (b2 !== b) r.free(b2);
+        if (bt?.owned) r.free(bt.value);
         return out;
       },
     };

@@ -1,5 +1,6 @@
 /**
- * `FusedBatchNorm` kernel wrapper that drops absent optional inputs.
+ * The `FusedBatchNorm` kernel: absent optional inputs dropped on every
+ * backend, and on wasm one XNNPACK pass.
  *
  * `tf.batchNorm` passes `{x, scale, offset, mean, variance}` with `scale` or
  * `offset` undefined when a model has none (Keras `scale: false` /
@@ -7,9 +8,61 @@
  * tape, and the tape reads `.id` of every entry, so any gradient through such
  * a layer throws "Cannot read properties of undefined (reading 'id')". The
  * wrapper deletes the undefined entries from the engine's input map before
- * running the backend's own kernel; the tape then sees only real tensors.
+ * running the kernel; the tape then sees only real tensors.
+ *
+ * On wasm, with per-channel statistics (the batch-norm layer's case), the
+ * normalisation is the affine map `x·s + b` per channel, with
+ * `s = γ/√(σ² + ε)` and `b = β − μ·s` computed from the few channel values;
+ * that is a 1×1 depthwise convolution with a bias, which XNNPACK runs in one
+ * multi-threaded pass — TF.js's wasm kernel takes about four times as long.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { heapViews, type Info, KernelRunner } from './kernel-util.js';
+
+interface Inputs {
+  x: Info;
+  mean: Info;
+  variance: Info;
+  scale?: Info;
+  offset?: Info;
+}
+
+function affineOnWasm(r: KernelRunner, inputs: Inputs, eps: number): Info | undefined {
+  const { x, mean, variance, scale, offset } = inputs;
+  const c = x.shape[x.shape.length - 1];
+  const perChannel = (t: Info | undefined) =>
+    t == null || (t.shape.length === 1 && t.shape[0] === c && t.dtype === 'float32');
+  if (
+    x.dtype !== 'float32' ||
+    x.shape.length === 0 ||
+    ![mean, variance, scale, offset].every(perChannel) ||
+    heapViews(r.backend) == null
+  )
+    return undefined;
+  const mu = r.read(mean);
+  const v = r.read(variance);
+  const g = scale == null ? undefined : r.read(scale);
+  const beta = offset == null ? undefined : r.read(offset);
+  const s = new Float32Array(c);
+  const b = new Float32Array(c);
+  for (let i = 0; i < c; i++) {
+    s[i] = (g == null ? 1 : g[i]) / Math.sqrt(v[i] + eps);
+    b[i] = (beta == null ? 0 : beta[i]) - mu[i] * s[i];
+  }
+  const filter = r.write(s, [1, 1, c, 1]);
+  const bias = r.write(b, [c]);
+  const size = x.shape.reduce((p, d) => p * d, 1);
+  const x4 = r.reshape(x, [1, 1, size / c, c]);
+  const y4 = r.run(
+    'FusedDepthwiseConv2D',
+    { x: x4, filter, bias },
+    { strides: 1, pad: 'valid', dilations: 1, dataFormat: 'NHWC', activation: 'linear' },
+  );
+  r.free(x4, filter, bias);
+  const y = r.reshape(y4, x.shape);
+  r.free(y4);
+  return y;
+}
 
 export function batchNormInputsConfig(
   backendName: string,
@@ -21,6 +74,15 @@ export function batchNormInputsConfig(
     kernelFunc: (args) => {
       const inputs = args.inputs as Record<string, tf.TensorInfo | undefined>;
       for (const name of Object.keys(inputs)) if (inputs[name] == null) delete inputs[name];
+      if (backendName === 'wasm') {
+        const eps = (args.attrs as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001;
+        const y = affineOnWasm(
+          new KernelRunner(args.backend, backendName),
+          args.inputs as unknown as Inputs,
+          eps,
+        );
+        if (y != null) return y;
+      }
       return stock.kernelFunc(args);
     },
   };

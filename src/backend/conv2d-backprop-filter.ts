@@ -7,9 +7,12 @@
  *
  * Registered on cpu too: the cpu backend's own kernel is a scalar loop about
  * 60 times slower than its forward conv, which this formulation reuses. The
- * stock kernel is kept only for NCHW.
+ * stock kernel is kept only for NCHW. With few input channels the
+ * exchanged conv's filter is the whole output gradient, which XNNPACK
+ * repacks on every call; there `im2col(x)ᵀ · dy` instead (see `im2col.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { filterGradientByIm2col, IM2COL_MAX_CHANNELS } from './im2col.js';
 import { inputOnlyGradients } from './input-only.js';
 import { type Info, KernelRunner, spatialPads } from './kernel-util.js';
 
@@ -71,6 +74,15 @@ export function conv2dBackpropFilterConfig(
         r.free(xn, dyn);
         return out;
       }
+      const info = tf.backend_util.computeConv2DInfo(
+        x.shape as [number, number, number, number],
+        a.filterShape,
+        a.strides,
+        1,
+        a.pad,
+        a.dimRoundingMode,
+      );
+      if (info.inChannels <= IM2COL_MAX_CHANNELS) return filterGradientByIm2col(r, x, dy, info);
       return viaForwardConv(r, x, dy, a);
     },
   };

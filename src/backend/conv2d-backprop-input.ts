@@ -3,11 +3,17 @@
  * spread output gradient with the rotated, in/out-swapped filter (see
  * `transposed-conv.ts`). TF.js's own wasm kernel is a scalar loop about ten
  * times slower than the forward pass; NCHW, which XNNPACK does not take,
- * still goes to it.
+ * still goes to it. With few input channels, a matrix product and a
+ * scatter-add instead (see `im2col.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { IM2COL_MAX_CHANNELS, inputGradientByCol2im } from './im2col.js';
 import { KernelRunner } from './kernel-util.js';
-import { rotate180, spreadForTransposedConv } from './transposed-conv.js';
+import {
+  inputGradientByPhases,
+  rotatedFilter,
+  spreadForTransposedConv,
+} from './transposed-conv.js';
 
 interface Attrs {
   strides: number | [number, number];
@@ -39,15 +45,19 @@ export function conv2dBackpropInputConfig(
         a.pad,
         a.dimRoundingMode,
       );
+      if (info.inChannels <= IM2COL_MAX_CHANNELS) return inputGradientByCol2im(r, dy, filter, info);
+      if (info.strideHeight > 1 || info.strideWidth > 1) {
+        const dx = inputGradientByPhases(r, dy, filter, info);
+        if (dx != null) return dx;
+      }
       const { x, pads, owned } = spreadForTransposedConv(r, dy, info);
-      const rotated = rotate180(r, filter);
-      const swapped = r.runAndFree('Transpose', { x: rotated }, { perm: [0, 1, 3, 2] }, [rotated]);
+      const swapped = rotatedFilter(r, filter, true);
       const dx = r.run(
         'Conv2D',
-        { x, filter: swapped },
+        { x, filter: swapped.value },
         { strides: 1, pad: pads, dataFormat: 'NHWC', dilations: 1 },
       );
-      r.free(swapped);
+      if (swapped.owned) r.free(swapped.value);
       if (owned) r.free(x);
       return dx;
     },

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { type Info, KernelRunner, pair } from './kernel-util.js';
-import { rotate180, spreadForTransposedConv } from './transposed-conv.js';
+import { rotatedFilter, spreadForTransposedConv } from './transposed-conv.js';
 
 interface Attrs {
   strides: number | [number, number];
@@ -46,9 +46,9 @@ export function depthwiseBackpropInputConfig(
         true,
       );
       const { x, pads, owned } = spreadForTransposedConv(r, dy, info);
-      const rotated = rotate180(r, filter);
-      const flat = r.reshape(rotated, [fh, fw, c * m, 1]);
-      r.free(rotated);
+      const rotated = rotatedFilter(r, filter, false);
+      const flat = r.reshape(rotated.value, [fh, fw, c * m, 1]);
+      if (rotated.owned) r.free(rotated.value);
       let dx = r.run(
         'DepthwiseConv2dNative',
         { x, filter: flat },

@@ -109,3 +109,23 @@ export function pair(v: number | [number, number] | undefined, fallback = 1): [n
   if (v == null) return [fallback, fallback];
   return typeof v === 'number' ? [v, v] : [v[0], v[1]];
 }
+
+interface HeapBackend {
+  makeOutput(shape: number[], dtype: 'float32'): Info;
+  typedArrayFromHeap(info: Info): Float32Array;
+}
+
+/**
+ * The wasm backend's own views of its heap (`BackendWasm.makeOutput`,
+ * `typedArrayFromHeap`, what TF.js's JS-side wasm kernels use), or undefined
+ * on other backends. A view is valid until the next allocation.
+ */
+export function heapViews(backend: object) {
+  const b = backend as Partial<HeapBackend>;
+  if (typeof b.makeOutput !== 'function' || typeof b.typedArrayFromHeap !== 'function') return;
+  const hb = b as HeapBackend;
+  return {
+    makeOutput: (shape: number[], dtype: 'float32') => hb.makeOutput(shape, dtype),
+    view: (info: Info) => hb.typedArrayFromHeap(info),
+  };
+}

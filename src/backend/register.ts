@@ -4,8 +4,9 @@
  *
  * wasm: Conv2DBackpropInput (fast), Conv2DBackpropFilter and the two
  * depthwise backprop kernels (missing in TF.js 4.22), MaxPoolGrad (correct),
- * DepthToSpace (fast), BatchMatMul and _FusedMatMul with transposed operands
- * (fast). cpu: Conv2DBackpropFilter (the stock one is ~60×
+ * DepthToSpace (fast), Identity and same-dtype Cast (no copy), Sum over
+ * leading axes (bias gradients, fast), BatchMatMul and _FusedMatMul with
+ * transposed operands (fast). cpu: Conv2DBackpropFilter (the stock one is ~60×
  * slower than a forward conv), the input-only short cut of the depthwise
  * filter kernel, and dilated depthwise backprops (the stock ones ignore
  * dilation). Every backend present: the FusedBatchNorm gradient, and its kernel
@@ -20,7 +21,9 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthToSpaceConfig } from './depth-to-space.js';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.js';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
+import { castConfig, identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { leadingSumConfig } from './sum.js';
 
 type Factory = (backendName: string, stock: tf.KernelConfig | undefined) => tf.KernelConfig;
 
@@ -91,6 +94,9 @@ export function registerAdvkitKernels(): void {
   override('wasm', tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilterConfig);
   override('wasm', tf.MaxPoolGrad, maxPoolGradConfig);
   override('wasm', tf.DepthToSpace, depthToSpaceConfig);
+  override('wasm', tf.Identity, identityConfig);
+  override('wasm', tf.Cast, castConfig);
+  override('wasm', tf.Sum, leadingSumConfig);
   override('wasm', tf.BatchMatMul, transposeFreeMatMulConfig(tf.BatchMatMul));
   override('wasm', tf._FusedMatMul, transposeFreeMatMulConfig(tf._FusedMatMul));
   override('cpu', tf.Conv2DBackpropFilter, conv2dBackpropFilterConfig);

@@ -9,7 +9,8 @@
  * far faster than TF.js's wasm `Conv2DBackpropInput` loop.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { type Info, type KernelRunner, type Pads, spatialPads } from './kernel-util.js';
+import { derived } from './derived-cache.js';
+import { heapViews, type Info, type KernelRunner, type Pads, spatialPads } from './kernel-util.js';
 
 /**
  * `dy` spread by the strides, plus the explicit padding the stride-1 forward
@@ -56,7 +57,149 @@ export function spreadForTransposedConv(
   return { x, pads: positive, owned: x !== dy };
 }
 
-/** The filter rotated by 180° in H and W (`Reverse` over axes 0 and 1). */
-export function rotate180(r: KernelRunner, filter: Info): Info {
-  return r.run('Reverse', { x: filter }, { dims: [0, 1] });
+/**
+ * The filter rotated by 180° in H and W, with its two channel axes swapped
+ * when `swapChannels` ([fh, fw, ci, co] → [fh, fw, co, ci]), computed once
+ * per filter tensor (see `derived-cache.ts`). Filters are small, so this is
+ * a plain loop; TF.js's wasm `Reverse` alone takes as long as a 64-example
+ * max-pool. The result belongs to the cache unless `owned`.
+ */
+export function rotatedFilter(
+  r: KernelRunner,
+  filter: Info,
+  swapChannels: boolean,
+): { value: Info; owned: boolean } {
+  return derived(r.backend, swapChannels ? 'rot180-swap' : 'rot180', filter, () => {
+    const [fh, fw, ci, co] = filter.shape;
+    const w = r.read(filter);
+    const out = new Float32Array(w.length);
+    for (let i = 0; i < fh; i++) {
+      for (let j = 0; j < fw; j++) {
+        const from = ((fh - 1 - i) * fw + (fw - 1 - j)) * ci * co;
+        const to = (i * fw + j) * ci * co;
+        if (!swapChannels) {
+          out.set(w.subarray(from, from + ci * co), to);
+          continue;
+        }
+        for (let c = 0; c < ci; c++)
+          for (let o = 0; o < co; o++) out[to + o * ci + c] = w[from + c * co + o];
+      }
+    }
+    return r.write(out, swapChannels ? [fh, fw, co, ci] : [fh, fw, ci, co]);
+  });
+}
+
+/**
+ * The first output index and the end of the range whose positions
+ * `m·stride + phase − pad` (m from `mLo`) fall inside `[0, size)`.
+ */
+function phaseRange(phase: number, stride: number, pad: number, size: number, mLo: number) {
+  const first = Math.max(0, Math.ceil((pad - phase) / stride) - mLo);
+  const end = Math.floor((size - 1 + pad - phase) / stride) + 1 - mLo;
+  return [first, Math.max(first, end)] as const;
+}
+
+/**
+ * `Conv2DBackpropInput` for a strided convolution by phases. With stride s
+ * the spread output gradient is ¾ zeros (s = 2), and the convolution above
+ * multiplies them all. Instead, split the input positions by their phase
+ * `(i + pad) mod s`: the positions of one phase receive only the filter taps
+ * of that phase, `dx[m·s + r − p] = Σ_t dy[m − t]·w[r + t·s]`, a stride-1
+ * convolution of the unspread `dy` with that phase's sub-filter (rotated,
+ * channels swapped). s² small convolutions do the work of one; one pass
+ * interleaves their outputs into `dx`. Needs the wasm heap; undefined elsewhere.
+ */
+export function inputGradientByPhases(
+  r: KernelRunner,
+  dy: Info,
+  filter: Info,
+  info: tf.backend_util.Conv2DInfo,
+): Info | undefined {
+  const heap = heapViews(r.backend);
+  if (heap == null) return undefined;
+  const { batchSize: nb, inHeight: h, inWidth: w, inChannels: ci } = info;
+  const { outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info;
+  const { filterHeight: fh, filterWidth: fw } = info;
+  const { top, left } = info.padInfo;
+  const mLoH = Math.floor(top / sh);
+  const mLoW = Math.floor(left / sw);
+  const mH = Math.ceil((h + top) / sh) - mLoH;
+  const mW = Math.ceil((w + left) / sw) - mLoW;
+  const phases: { rh: number; rw: number; z: Info }[] = [];
+  for (let rh = 0; rh < sh; rh++) {
+    for (let rw = 0; rw < sw; rw++) {
+      const th = Math.ceil((fh - rh) / sh);
+      const tw = Math.ceil((fw - rw) / sw);
+      if (th <= 0 || tw <= 0) continue;
+      const sub = phaseFilter(r, filter, sh, sw, rh, rw, th, tw);
+      // Output m runs over [mLo, mLo + M): dy rows mLo − (th − 1) … mLo + M − 1.
+      const pads = spatialPads(th - 1 - mLoH, mLoH + mH - oh, tw - 1 - mLoW, mLoW + mW - ow);
+      const cropped = r.padOrCrop(
+        dy,
+        pads.map(([a, b]) => [Math.min(a, 0), Math.min(b, 0)]) as Pads,
+      );
+      const z = r.run(
+        'Conv2D',
+        { x: cropped, filter: sub.value },
+        {
+          strides: 1,
+          pad: pads.map(([a, b]) => [Math.max(a, 0), Math.max(b, 0)]),
+          dataFormat: 'NHWC',
+          dilations: 1,
+        },
+      );
+      if (cropped !== dy) r.free(cropped);
+      if (sub.owned) r.free(sub.value);
+      phases.push({ rh, rw, z });
+    }
+  }
+  const out = heap.makeOutput([nb, h, w, ci], 'float32');
+  const dx = heap.view(out);
+  if (phases.length < sh * sw) dx.fill(0);
+  for (const { rh, rw, z } of phases) {
+    const zv = heap.view(z);
+    const [y0, y1] = phaseRange(rh, sh, top, h, mLoH);
+    const [x0, x1] = phaseRange(rw, sw, left, w, mLoW);
+    for (let n = 0; n < nb; n++) {
+      for (let my = y0; my < y1; my++) {
+        const i = (my + mLoH) * sh + rh - top;
+        let src = ((n * mH + my) * mW + x0) * ci;
+        let dst = ((n * h + i) * w + (x0 + mLoW) * sw + rw - left) * ci;
+        for (let mx = x0; mx < x1; mx++, src += ci, dst += sw * ci)
+          for (let c = 0; c < ci; c++) dx[dst + c] = zv[src + c];
+      }
+    }
+    r.free(z);
+  }
+  return out;
+}
+
+/**
+ * Phase (rh, rw)'s taps of a [fh, fw, ci, co] filter, rotated and with
+ * channels swapped: `k[u, v, o, c] = w[rh + (th−1−u)·sh, rw + (tw−1−v)·sw, c, o]`.
+ */
+function phaseFilter(
+  r: KernelRunner,
+  filter: Info,
+  sh: number,
+  sw: number,
+  rh: number,
+  rw: number,
+  th: number,
+  tw: number,
+): { value: Info; owned: boolean } {
+  return derived(r.backend, `phase-${sh}x${sw}-${rh},${rw}`, filter, () => {
+    const [, fw, ci, co] = filter.shape;
+    const wv = r.read(filter);
+    const k = new Float32Array(th * tw * co * ci);
+    for (let u = 0; u < th; u++) {
+      for (let v = 0; v < tw; v++) {
+        const from = ((rh + (th - 1 - u) * sh) * fw + rw + (tw - 1 - v) * sw) * ci * co;
+        const to = (u * tw + v) * co * ci;
+        for (let c = 0; c < ci; c++)
+          for (let o = 0; o < co; o++) k[to + o * ci + c] = wv[from + c * co + o];
+      }
+    }
+    return r.write(k, [th, tw, co, ci]);
+  });
 }

@@ -113,3 +113,17 @@ test('batch norm without scale: only the input gradient, no leak (stock TF.js th
   });
   assert.ok(values[0].some((g) => g !== 0));
 });
+
+test('batch-norm forward on wasm (one XNNPACK pass for per-channel statistics) equals cpu', async () => {
+  for (const c of [
+    ...cases,
+    { x: [64, 8, 8, 16], stat: [16], scale: true, offset: true },
+    { x: [5, 7], stat: [7], scale: true, offset: false },
+    { x: [9], stat: [9], scale: false, offset: true },
+  ]) {
+    await assertWasmMatchesCpu(`forward ${name(c)}`, () => {
+      const v = inputsOf(c);
+      return tf.batchNorm(v.x!, v.mean!, v.variance!, v.offset, v.scale, 1e-3);
+    });
+  }
+});

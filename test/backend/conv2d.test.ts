@@ -36,6 +36,8 @@ for (const x of [
   [1, 5, 5, 1],
   [2, 7, 6, 3],
   [3, 9, 8, 4],
+  // More than IM2COL_MAX_CHANNELS input channels: the forward-conv route.
+  [2, 6, 7, 6],
 ] as [number, number, number, number][]) {
   for (const f of [1, 2, 3]) {
     for (const stride of [1, 2]) {

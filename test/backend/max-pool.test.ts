@@ -84,6 +84,7 @@ test('overlapping windows add their gradients at a shared maximum', async () => 
 test('max pool gradient with ties (quantised values, relu zeros) goes to the first maximum, as on cpu', async () => {
   for (const [f, stride, pad] of [
     [2, 2, 'valid'],
+    [3, 3, 'valid'],
     [3, 3, 'same'],
     [3, 2, 'same'],
   ] as const) {
