@@ -10,6 +10,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { heapViews, type Info, KernelRunner } from './kernel-util.js';
+import { simdKernels } from './simd/index.js';
 
 interface Attrs {
   filterSize: number | [number, number];
@@ -231,6 +232,14 @@ export function maxPoolGradConfig(
       if (heap != null && withY) {
         // wasm: read and write the tensors in place in the wasm heap.
         const out = heap.makeOutput(input.shape, 'float32');
+        const simd = simdKernels(backend);
+        const twoByTwo = info.filterHeight === 2 && info.filterWidth === 2 && tiles(info);
+        if (simd != null && twoByTwo && info.inChannels % 4 === 0) {
+          if (info.outHeight * 2 < info.inHeight || info.outWidth * 2 < info.inWidth)
+            heap.view(out).fill(0);
+          simd.maxPoolGrad2x2(input, dy, output, out, info);
+          return out;
+        }
         maxPoolGradValues(heap.view(input), heap.view(dy), info, heap.view(output), heap.view(out));
         return out;
       }

@@ -10,12 +10,20 @@
  * slower than a forward conv), the input-only short cut of the depthwise
  * filter kernel, and dilated depthwise backprops (the stock ones ignore
  * dilation). Every backend present: the FusedBatchNorm gradient, and its kernel
- * wrapped to drop absent scale/offset inputs.
+ * wrapped to drop absent scale/offset inputs; the ClipByValue, Relu6 and Relu
+ * gradients (one pass on wasm).
  */
 import * as tf from '@tensorflow/tfjs';
 import { transposeFreeMatMulConfig } from './batch-mat-mul.js';
 import { batchNormGradConfig } from './batch-norm-grad.js';
 import { batchNormInputsConfig } from './batch-norm-inputs.js';
+import {
+  clipByValueGradConfig,
+  clipGradGradConfig,
+  clipGradKernelConfig,
+  relu6GradConfig,
+  reluGradConfig,
+} from './clip-grad.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthToSpaceConfig } from './depth-to-space.js';
@@ -106,8 +114,12 @@ export function registerAdvkitKernels(): void {
     if (tf.getKernel(tf.FusedBatchNorm, b) != null)
       override(b, tf.FusedBatchNorm, batchNormInputsConfig);
   }
-  const stockBatchNormGrad = tf.getGradient(tf.FusedBatchNorm);
-  if (stockBatchNormGrad != null) stockGradients.set(tf.FusedBatchNorm, stockBatchNormGrad);
-  tf.registerGradient(batchNormGradConfig);
-  advkitGradients = [batchNormGradConfig];
+  tf.registerKernel(clipGradKernelConfig('wasm'));
+  tf.registerGradient(clipGradGradConfig);
+  advkitGradients = [batchNormGradConfig, clipByValueGradConfig, relu6GradConfig, reluGradConfig];
+  for (const g of advkitGradients) {
+    const stock = tf.getGradient(g.kernelName);
+    if (stock != null) stockGradients.set(g.kernelName, stock);
+    tf.registerGradient(g);
+  }
 }

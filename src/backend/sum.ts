@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { heapViews, type Info } from './kernel-util.js';
+import { simdKernels } from './simd/index.js';
 
 interface Attrs {
   axis: number | number[];
@@ -64,7 +65,10 @@ export function leadingSumConfig(
       const width = kept.reduce((a, b) => a * b, 1);
       const shape = keepDims ? [...x.shape.slice(0, k).map(() => 1), ...kept] : kept;
       const out = heap.makeOutput(shape, 'float32');
-      sumRows(heap.view(x), width, heap.view(out));
+      const simd = simdKernels(args.backend);
+      if (simd != null && width % 4 === 0)
+        simd.sumRows(x, out, tf.util.sizeFromShape(x.shape) / width, width);
+      else sumRows(heap.view(x), width, heap.view(out));
       return out;
     },
   };

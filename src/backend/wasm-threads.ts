@@ -23,6 +23,10 @@
  *
  * Running pthreads keep Node alive; `unrefThreads` lets the process exit on
  * its own once the main thread is done (`PThread.runningWorkers`, internal).
+ *
+ * Also here: `wasmMemory`, the backend's `WebAssembly.Memory`, which advkit's
+ * SIMD kernels import (Emscripten's `Module.wasmMemory` in the threaded
+ * build, the exported `Module.asm.memory` in the single-threaded one).
  */
 import * as tf from '@tensorflow/tfjs';
 import * as wasmBackend from '@tensorflow/tfjs-backend-wasm';
@@ -140,6 +144,8 @@ export async function startWasm(threads: number): Promise<void> {
 
 interface WasmInternals {
   wasm?: {
+    wasmMemory?: WebAssembly.Memory;
+    asm?: { memory?: WebAssembly.Memory };
     PThread?: {
       runningWorkers?: { unref?: () => void }[];
       unusedWorkers?: { unref?: () => void }[];
@@ -164,4 +170,11 @@ export function unrefThreads(): number {
 /** XNNPACK threads of the running wasm backend (1 when it runs single-threaded). */
 export function wasmThreads(): number {
   return wasmBackend.getThreadsCount();
+}
+
+/** The wasm backend's memory (undefined for any other backend object). */
+export function wasmMemory(backend: object): WebAssembly.Memory | undefined {
+  const wasm = (backend as WasmInternals).wasm;
+  const memory = wasm?.wasmMemory ?? wasm?.asm?.memory;
+  return memory instanceof WebAssembly.Memory ? memory : undefined;
 }

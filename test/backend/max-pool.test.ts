@@ -27,6 +27,8 @@ for (const x of [
   [1, 4, 4, 1],
   [2, 7, 5, 3],
   [3, 9, 8, 5],
+  // Channels a multiple of 4: the SIMD kernel for 2×2 windows.
+  [2, 6, 7, 8],
 ] as [number, number, number, number][]) {
   for (const [f, stride] of [
     [2, 2],

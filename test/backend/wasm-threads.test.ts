@@ -2,7 +2,8 @@
  * Multi-threaded wasm in Node (`src/backend/wasm-threads.ts`, the one module
  * that relies on TF.js internals). The first tests pin each behaviour of
  * TF.js 4.22 that module works around, so a TF.js upgrade that changes one
- * fails here by name; the rest check that two threads start, give results
+ * fails here by name (and the wasm memory the SIMD kernels import is still
+ * where it was); the rest check that two threads start, give results
  * identical to one thread, and let the process exit on its own.
  */
 import assert from 'node:assert/strict';
@@ -13,6 +14,8 @@ import * as tf from '@tensorflow/tfjs';
 import { buildBenchModel } from '../../bench/models.js';
 import { objectiveGradient } from '../../src/attacks/gradient.js';
 import { setBackend, unrefThreads, wasmThreads } from '../../src/backend/index.js';
+import { simdKernels } from '../../src/backend/simd/index.js';
+import { wasmMemory } from '../../src/backend/wasm-threads.js';
 import { AdvkitError } from '../../src/errors.js';
 import { Classifier } from '../../src/model/classifier.js';
 import { seeded } from './helpers.js';
@@ -47,6 +50,16 @@ test('threads: 2 starts two XNNPACK threads, backed by running pthread workers',
   assert.ok(unrefThreads() >= 1, 'PThread worker lists are reachable');
   assert.equal(await setBackend('wasm', { threads: 1 }), 'wasm');
   assert.equal(wasmThreads(), 1);
+});
+
+test("the wasm backend's memory is reachable, shared exactly when threaded (SIMD kernels)", async () => {
+  for (const threads of [2, 1]) {
+    await setBackend('wasm', { threads });
+    const memory = wasmMemory(tf.backend());
+    assert.ok(memory instanceof WebAssembly.Memory, `${threads} threads: WebAssembly.Memory`);
+    assert.equal(memory.buffer instanceof SharedArrayBuffer, threads > 1);
+    assert.ok(simdKernels(tf.backend()), `${threads} threads: SIMD kernels start`);
+  }
 });
 
 test('a bad thread count is a coded error', async () => {

@@ -1,0 +1,181 @@
+;; advkit's SIMD kernels for the wasm backend. They run on TF.js's own wasm
+;; memory (imported, so no copies); every pointer is a byte offset into it.
+;; `scripts/build-simd.ts` compiles this file into `kernels-wasm.ts`, once
+;; with an unshared memory import and once with a shared one (the threaded
+;; TF.js build); `test/backend/simd.test.ts` checks the two stay in step.
+(module
+  (import "env" "memory" (memory 1 MEMORY_LIMITS))
+
+  ;; dx[i] = dy[i] where lo ≤ x[i] ≤ hi (lo < x[i] when $open), else 0. NaN x
+  ;; gives 0, or NaN when $open (TF.js's step(x) is NaN there). The gradient
+  ;; of ClipByValue, and with $open of Relu6 and Relu (lo 0, hi ∞).
+  (func (export "clip_grad")
+    (param $dy i32) (param $x i32) (param $dx i32) (param $n i32)
+    (param $lo f32) (param $hi f32) (param $open i32)
+    (local $end i32) (local $stop i32) (local $vlo v128) (local $vhi v128) (local $v v128)
+    (local $nan v128) (local $xi f32)
+    (local.set $nan (i32x4.splat (i32.const 0x7fc00000)))
+    (local.set $vlo (f32x4.splat (local.get $lo)))
+    (local.set $vhi (f32x4.splat (local.get $hi)))
+    (local.set $stop (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end (i32.add (local.get $x)
+      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (if (local.get $open)
+      (then
+        (block $done (loop $next
+          (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+          (local.set $v (v128.load (local.get $x)))
+          (v128.store (local.get $dx)
+            (v128.or
+              (v128.and (v128.load (local.get $dy))
+                (v128.and (f32x4.gt (local.get $v) (local.get $vlo))
+                          (f32x4.le (local.get $v) (local.get $vhi))))
+              (v128.and (local.get $nan) (f32x4.ne (local.get $v) (local.get $v)))))
+          (local.set $x (i32.add (local.get $x) (i32.const 16)))
+          (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+          (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
+          (br $next))))
+      (else
+        (block $done (loop $next
+          (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+          (local.set $v (v128.load (local.get $x)))
+          (v128.store (local.get $dx)
+            (v128.and (v128.load (local.get $dy))
+              (v128.and (f32x4.ge (local.get $v) (local.get $vlo))
+                        (f32x4.le (local.get $v) (local.get $vhi)))))
+          (local.set $x (i32.add (local.get $x) (i32.const 16)))
+          (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+          (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
+          (br $next)))))
+    ;; The last n mod 4 elements, one at a time.
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $x) (local.get $stop)))
+      (local.set $xi (f32.load (local.get $x)))
+      (f32.store (local.get $dx)
+        (select (f32.const nan)
+          (select (f32.load (local.get $dy)) (f32.const 0)
+            (i32.and
+              (select (f32.gt (local.get $xi) (local.get $lo))
+                      (f32.ge (local.get $xi) (local.get $lo))
+                      (local.get $open))
+              (f32.le (local.get $xi) (local.get $hi))))
+          (i32.and (local.get $open) (f32.ne (local.get $xi) (local.get $xi)))))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $dy (i32.add (local.get $dy) (i32.const 4)))
+      (local.set $dx (i32.add (local.get $dx) (i32.const 4)))
+      (br $next))))
+
+  ;; MaxPoolGrad for 2×2 windows with stride 2 and no padding (NHWC, c a
+  ;; multiple of 4): each dy goes to the first element of its window (row-major)
+  ;; equal to the window's output y; the rest of the window gets 0. Rows and
+  ;; columns no window covers are left as they are (the caller zeroes them).
+  (func (export "max_pool_grad_2x2")
+    (param $x i32) (param $dy i32) (param $y i32) (param $dx i32)
+    (param $nb i32) (param $h i32) (param $w i32) (param $c i32) (param $oh i32) (param $ow i32)
+    (local $n i32) (local $oy i32) (local $ox i32) (local $b i32)
+    (local $cb i32) (local $row i32) (local $k0 i32) (local $k1 i32) (local $k2 i32) (local $k3 i32)
+    (local $v v128) (local $g v128) (local $f0 v128) (local $f1 v128) (local $f2 v128)
+    (local $f3 v128) (local $any v128)
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $row (i32.mul (local.get $w) (local.get $cb)))
+    (local.set $n (i32.const 0))
+    (block $nDone (loop $nNext
+      (br_if $nDone (i32.ge_u (local.get $n) (local.get $nb)))
+      (local.set $oy (i32.const 0))
+      (block $yDone (loop $yNext
+        (br_if $yDone (i32.ge_u (local.get $oy) (local.get $oh)))
+        ;; k0: byte offset of the window's top-left element in x and dx.
+        (local.set $k0 (i32.mul
+          (i32.add (i32.mul (local.get $n) (local.get $h)) (i32.shl (local.get $oy) (i32.const 1)))
+          (local.get $row)))
+        (local.set $ox (i32.const 0))
+        (block $xDone (loop $xNext
+          (br_if $xDone (i32.ge_u (local.get $ox) (local.get $ow)))
+          (local.set $k1 (i32.add (local.get $k0) (local.get $cb)))
+          (local.set $k2 (i32.add (local.get $k0) (local.get $row)))
+          (local.set $k3 (i32.add (local.get $k2) (local.get $cb)))
+          (local.set $b (i32.const 0))
+          (block $cDone (loop $cNext
+            (br_if $cDone (i32.ge_u (local.get $b) (local.get $cb)))
+            (local.set $v (v128.load (local.get $y)))
+            (local.set $g (v128.load (local.get $dy)))
+            (local.set $f0 (f32x4.ge
+              (v128.load (i32.add (local.get $x) (i32.add (local.get $k0) (local.get $b))))
+              (local.get $v)))
+            (local.set $f1 (v128.andnot (f32x4.ge
+              (v128.load (i32.add (local.get $x) (i32.add (local.get $k1) (local.get $b))))
+              (local.get $v)) (local.get $f0)))
+            (local.set $any (v128.or (local.get $f0) (local.get $f1)))
+            (local.set $f2 (v128.andnot (f32x4.ge
+              (v128.load (i32.add (local.get $x) (i32.add (local.get $k2) (local.get $b))))
+              (local.get $v)) (local.get $any)))
+            (local.set $any (v128.or (local.get $any) (local.get $f2)))
+            (local.set $f3 (v128.andnot (f32x4.ge
+              (v128.load (i32.add (local.get $x) (i32.add (local.get $k3) (local.get $b))))
+              (local.get $v)) (local.get $any)))
+            (v128.store (i32.add (local.get $dx) (i32.add (local.get $k0) (local.get $b)))
+              (v128.and (local.get $g) (local.get $f0)))
+            (v128.store (i32.add (local.get $dx) (i32.add (local.get $k1) (local.get $b)))
+              (v128.and (local.get $g) (local.get $f1)))
+            (v128.store (i32.add (local.get $dx) (i32.add (local.get $k2) (local.get $b)))
+              (v128.and (local.get $g) (local.get $f2)))
+            (v128.store (i32.add (local.get $dx) (i32.add (local.get $k3) (local.get $b)))
+              (v128.and (local.get $g) (local.get $f3)))
+            (local.set $y (i32.add (local.get $y) (i32.const 16)))
+            (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+            (local.set $b (i32.add (local.get $b) (i32.const 16)))
+            (br $cNext)))
+          (local.set $k0 (i32.add (local.get $k0) (i32.shl (local.get $cb) (i32.const 1))))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $xNext)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $yNext)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $nNext))))
+
+  ;; out[j] = Σ_r x[r·width + j] (width a multiple of 4), four rows per update
+  ;; of the float32 accumulators in `out`.
+  (func (export "sum_rows")
+    (param $x i32) (param $out i32) (param $rows i32) (param $width i32)
+    (local $wb i32) (local $r i32) (local $b i32) (local $p i32)
+    (local.set $wb (i32.shl (local.get $width) (i32.const 2)))
+    (local.set $b (i32.const 0))
+    (block $zDone (loop $zNext
+      (br_if $zDone (i32.ge_u (local.get $b) (local.get $wb)))
+      (v128.store (i32.add (local.get $out) (local.get $b)) (v128.const i32x4 0 0 0 0))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (br $zNext)))
+    (local.set $r (i32.const 0))
+    (block $rDone (loop $rNext
+      (br_if $rDone (i32.gt_u (i32.add (local.get $r) (i32.const 4)) (local.get $rows)))
+      (local.set $b (i32.const 0))
+      (block $bDone (loop $bNext
+        (br_if $bDone (i32.ge_u (local.get $b) (local.get $wb)))
+        (local.set $p (i32.add (local.get $x) (local.get $b)))
+        (v128.store (i32.add (local.get $out) (local.get $b))
+          (f32x4.add (v128.load (i32.add (local.get $out) (local.get $b)))
+            (f32x4.add
+              (f32x4.add (v128.load (local.get $p))
+                         (v128.load (i32.add (local.get $p) (local.get $wb))))
+              (f32x4.add
+                (v128.load (i32.add (local.get $p) (i32.shl (local.get $wb) (i32.const 1))))
+                (v128.load (i32.add (local.get $p) (i32.mul (local.get $wb) (i32.const 3))))))))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (br $bNext)))
+      (local.set $x (i32.add (local.get $x) (i32.shl (local.get $wb) (i32.const 2))))
+      (local.set $r (i32.add (local.get $r) (i32.const 4)))
+      (br $rNext)))
+    (block $tDone (loop $tNext
+      (br_if $tDone (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $b (i32.const 0))
+      (block $bDone (loop $bNext
+        (br_if $bDone (i32.ge_u (local.get $b) (local.get $wb)))
+        (v128.store (i32.add (local.get $out) (local.get $b))
+          (f32x4.add (v128.load (i32.add (local.get $out) (local.get $b)))
+                     (v128.load (i32.add (local.get $x) (local.get $b)))))
+        (local.set $b (i32.add (local.get $b) (i32.const 16)))
+        (br $bNext)))
+      (local.set $x (i32.add (local.get $x) (local.get $wb)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $tNext))))
+)
