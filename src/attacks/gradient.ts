@@ -1,12 +1,15 @@
 /**
  * The one place attacks differentiate a model: the per-example objective,
  * its gradient with respect to the pixel-space input, and the logits seen
- * on the way (so a step loop never pays for an extra forward pass).
+ * on the way (so a step loop never pays for an extra forward pass). On wasm
+ * a batch too large for the heap is split into chunks (see
+ * `memory-budget.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
 import { withInputOnlyGradients } from '../backend/index.js';
 import type { Classifier } from '../model/classifier.js';
 import { type LossName, objective } from '../threat-model/losses.js';
+import { gradientChunk, memoryBounded, recordForwardBytes } from './memory-budget.js';
 
 export interface GradientStep {
   grad: tf.Tensor4D;
@@ -22,10 +25,37 @@ export function objectiveGradient(
   loss: LossName,
   targets?: tf.Tensor1D,
 ): GradientStep {
+  const n = x.shape[0];
+  // A model in 'train' mode is never split: batch norm uses batch statistics.
+  if (!memoryBounded() || model.info.mode === 'train')
+    return gradientOf(model, x, labels, loss, targets);
+  const chunk = gradientChunk(model);
+  if (chunk === undefined) {
+    // First gradient of this model: measure it on one example.
+    if (n === 1) return gradientOf(model, x, labels, loss, targets, true);
+    return inChunks(model, x, labels, loss, targets, [1, n - 1], true);
+  }
+  if (n <= chunk) return gradientOf(model, x, labels, loss, targets);
+  const sizes = Array.from({ length: Math.ceil(n / chunk) }, (_, i) =>
+    Math.min(chunk, n - i * chunk),
+  );
+  return inChunks(model, x, labels, loss, targets, sizes, false);
+}
+
+function gradientOf(
+  model: Classifier,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  loss: LossName,
+  targets: tf.Tensor1D | undefined,
+  measure = false,
+): GradientStep {
   let logits: tf.Tensor2D | undefined;
   let obj: tf.Tensor1D | undefined;
   const f = (xi: tf.Tensor4D): tf.Scalar => {
+    const before = measure ? tf.memory().numBytes : 0;
     const z = model.logits(xi);
+    if (measure) recordForwardBytes(model, (tf.memory().numBytes - before) / xi.shape[0]);
     const o = objective(loss, z, labels, targets);
     logits = tf.keep(z);
     obj = tf.keep(o);
@@ -34,15 +64,59 @@ export function objectiveGradient(
   // Attacks never use weight gradients: skip computing them.
   const { value, grad } = withInputOnlyGradients(() => tf.valueAndGrad(f)(x));
   value.dispose();
-  const step = {
-    grad: grad as tf.Tensor4D,
-    logits: logits as tf.Tensor2D,
-    objective: obj as tf.Tensor1D,
+  return step(grad as tf.Tensor4D, logits as tf.Tensor2D, obj as tf.Tensor1D);
+}
+
+/** The gradient of consecutive slices of the batch (`sizes` sum to n), joined. */
+function inChunks(
+  model: Classifier,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  loss: LossName,
+  targets: tf.Tensor1D | undefined,
+  sizes: number[],
+  measureFirst: boolean,
+): GradientStep {
+  const parts: GradientStep[] = [];
+  try {
+    let start = 0;
+    for (const [i, size] of sizes.entries()) {
+      const [xs, ls, ts] = tf.tidy(() => [
+        tf.slice(x, [start, 0, 0, 0], [size, -1, -1, -1]),
+        tf.slice(labels, [start], [size]),
+        targets === undefined ? undefined : tf.slice(targets, [start], [size]),
+      ]) as [tf.Tensor4D, tf.Tensor1D, tf.Tensor1D | undefined];
+      try {
+        parts.push(
+          measureFirst && i === 0
+            ? gradientOf(model, xs, ls, loss, ts, true)
+            : objectiveGradient(model, xs, ls, loss, ts),
+        );
+      } finally {
+        tf.dispose([xs, ls, ...(ts ? [ts] : [])]);
+      }
+      start += size;
+    }
+    return step(
+      tf.concat(parts.map((p) => p.grad)) as tf.Tensor4D,
+      tf.concat(parts.map((p) => p.logits)) as tf.Tensor2D,
+      tf.concat(parts.map((p) => p.objective)) as tf.Tensor1D,
+    );
+  } finally {
+    for (const p of parts) p.dispose();
+  }
+}
+
+function step(grad: tf.Tensor4D, logits: tf.Tensor2D, objective: tf.Tensor1D): GradientStep {
+  const s = {
+    grad,
+    logits,
+    objective,
     dispose() {
-      step.grad.dispose();
-      step.logits.dispose();
-      step.objective.dispose();
+      s.grad.dispose();
+      s.logits.dispose();
+      s.objective.dispose();
     },
   };
-  return step;
+  return s;
 }
