@@ -14,9 +14,12 @@
  * normalisation is the affine map `x·s + b` per channel, with
  * `s = γ/√(σ² + ε)` and `b = β − μ·s` computed from the few channel values;
  * that is a 1×1 depthwise convolution with a bias, which XNNPACK runs in one
- * multi-threaded pass — TF.js's wasm kernel takes about four times as long.
+ * multi-threaded pass — TF.js's wasm kernel takes two to three times as long
+ * on activations of 100k values and more. Below that TF.js's kernel is
+ * faster than the depthwise operator's setup, and runs instead.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { derived } from './derived-cache.js';
 import { heapViews, type Info, KernelRunner } from './kernel-util.js';
 
 interface Inputs {
@@ -27,6 +30,9 @@ interface Inputs {
   offset?: Info;
 }
 
+/** Activations smaller than this go to TF.js's kernel (measured crossover ≈ 100k). */
+const MIN_SIZE = 100_000;
+
 function affineOnWasm(r: KernelRunner, inputs: Inputs, eps: number): Info | undefined {
   const { x, mean, variance, scale, offset } = inputs;
   const c = x.shape[x.shape.length - 1];
@@ -35,30 +41,43 @@ function affineOnWasm(r: KernelRunner, inputs: Inputs, eps: number): Info | unde
   if (
     x.dtype !== 'float32' ||
     x.shape.length === 0 ||
+    x.shape.reduce((p, d) => p * d, 1) < MIN_SIZE ||
     ![mean, variance, scale, offset].every(perChannel) ||
     heapViews(r.backend) == null
   )
     return undefined;
-  const mu = r.read(mean);
-  const v = r.read(variance);
-  const g = scale == null ? undefined : r.read(scale);
-  const beta = offset == null ? undefined : r.read(offset);
-  const s = new Float32Array(c);
-  const b = new Float32Array(c);
-  for (let i = 0; i < c; i++) {
-    s[i] = (g == null ? 1 : g[i]) / Math.sqrt(v[i] + eps);
-    b[i] = (beta == null ? 0 : beta[i]) - mu[i] * s[i];
-  }
-  const filter = r.write(s, [1, 1, c, 1]);
-  const bias = r.write(b, [c]);
+  const sources = [mean, variance, scale, offset];
+  // s = γ/√(σ² + ε); b = β − μ·s. Cached per set of statistics, so XNNPACK
+  // keeps its operator too (building one costs more than a small layer).
+  const affine = () => {
+    const mu = r.read(mean);
+    const v = r.read(variance);
+    const g = scale == null ? undefined : r.read(scale);
+    const beta = offset == null ? undefined : r.read(offset);
+    const s = new Float32Array(c);
+    const b = new Float32Array(c);
+    for (let i = 0; i < c; i++) {
+      s[i] = (g == null ? 1 : g[i]) / Math.sqrt(v[i] + eps);
+      b[i] = (beta == null ? 0 : beta[i]) - mu[i] * s[i];
+    }
+    return { s, b };
+  };
+  const filter = derived(r.backend, `batch-norm-scale-${eps}`, sources, () =>
+    r.write(affine().s, [1, 1, c, 1]),
+  );
+  const bias = derived(r.backend, `batch-norm-shift-${eps}`, sources, () =>
+    r.write(affine().b, [c]),
+  );
   const size = x.shape.reduce((p, d) => p * d, 1);
   const x4 = r.reshape(x, [1, 1, size / c, c]);
   const y4 = r.run(
     'FusedDepthwiseConv2D',
-    { x: x4, filter, bias },
+    { x: x4, filter: filter.value, bias: bias.value },
     { strides: 1, pad: 'valid', dilations: 1, dataFormat: 'NHWC', activation: 'linear' },
   );
-  r.free(x4, filter, bias);
+  r.free(x4);
+  if (filter.owned) r.free(filter.value);
+  if (bias.owned) r.free(bias.value);
   const y = r.reshape(y4, x.shape);
   r.free(y4);
   return y;

@@ -1,15 +1,16 @@
 /**
- * Tensors derived from a weight once and reused while the weight lives:
- * the rotated, channel-swapped filter of a convolution's input gradient and
- * the transposed matrix of a dense layer's. XNNPACK caches its packed
- * operator on the id of the weight tensor it is given, so handing it a
- * fresh derived tensor on every call repacks the weights and rebuilds the
- * operator every time (for a dense layer's gradient, ten times the cost of
- * the product itself). TF.js never changes a tensor's data in place
- * (`Variable.assign` points the variable at new data), so a value derived
- * from one data id stays valid for as long as that id exists; an entry is
- * dropped, and its memory freed, the first time the cache is used after its
- * source's reference count reaches zero.
+ * Tensors derived from weights once and reused while the weights live: the
+ * rotated, channel-swapped filter of a convolution's input gradient, the
+ * transposed matrix of a dense layer's, a batch norm's per-channel affine
+ * map. XNNPACK caches its packed operator on the id of the weight tensor it
+ * is given, so handing it a fresh derived tensor on every call repacks the
+ * weights and rebuilds the operator every time (for a dense layer's
+ * gradient, ten times the cost of the product itself). TF.js never changes a
+ * tensor's data in place (`Variable.assign` points the variable at new
+ * data), so a value derived from some data ids stays valid for as long as
+ * they all exist. Entries whose sources are gone are dropped, and their
+ * memory freed, by a sweep every few hundred uses or when the table has
+ * doubled since the last sweep.
  */
 import type { Info } from './kernel-util.js';
 
@@ -19,69 +20,77 @@ interface Backend {
 }
 
 interface Entry {
-  source: object;
+  sources: object[];
   value: Info;
 }
 
-const caches = new WeakMap<object, Map<string, Map<object, Entry>>>();
-
-function table(backend: Backend, kind: string): Map<object, Entry> {
-  let byKind = caches.get(backend);
-  if (byKind == null) {
-    byKind = new Map();
-    caches.set(backend, byKind);
-  }
-  let t = byKind.get(kind);
-  if (t == null) {
-    t = new Map();
-    byKind.set(kind, t);
-  }
-  return t;
+interface Cache {
+  entries: Map<string, Entry>;
+  uses: number;
+  /** Entries left by the last sweep. */
+  live: number;
 }
 
-function evictDead(backend: Backend): void {
-  const byKind = caches.get(backend);
-  if (byKind == null) return;
-  for (const t of byKind.values()) {
-    for (const [id, e] of t) {
-      if (backend.refCount(e.source) === 0) {
-        backend.disposeData(e.value.dataId, true);
-        t.delete(id);
-      }
+const SWEEP_EVERY = 256;
+const caches = new WeakMap<object, Cache>();
+const ids = new WeakMap<object, number>();
+let nextId = 1;
+
+function idOf(dataId: object): number {
+  let id = ids.get(dataId);
+  if (id === undefined) {
+    id = nextId++;
+    ids.set(dataId, id);
+  }
+  return id;
+}
+
+function sweep(backend: Backend, cache: Cache): void {
+  for (const [key, e] of cache.entries) {
+    if (e.sources.some((s) => backend.refCount(s) === 0)) {
+      backend.disposeData(e.value.dataId, true);
+      cache.entries.delete(key);
     }
   }
+  cache.live = cache.entries.size;
 }
 
 /**
- * `make(source)`, computed once per source tensor and kind. The returned
- * tensor belongs to the cache: the caller must not free it. Falls back to
- * a fresh value (which the caller then owns, `owned: true`) on a backend
+ * `make()`, computed once per kind and set of source tensors. The returned
+ * tensor belongs to the cache: the caller must not free it. Falls back to a
+ * fresh value (which the caller then owns, `owned: true`) on a backend
  * without reference counts.
  */
 export function derived(
   backendObj: object,
   kind: string,
-  source: Info,
+  sources: Info | (Info | undefined)[],
   make: () => Info,
 ): { value: Info; owned: boolean } {
   const backend = backendObj as Partial<Backend>;
   if (typeof backend.refCount !== 'function' || typeof backend.disposeData !== 'function')
     return { value: make(), owned: true };
   const b = backend as Backend;
-  evictDead(b);
-  const t = table(b, kind);
-  const hit = t.get(source.dataId);
-  if (hit != null) return { value: hit.value, owned: false };
+  let cache = caches.get(b);
+  if (cache == null) {
+    cache = { entries: new Map(), uses: 0, live: 0 };
+    caches.set(b, cache);
+  }
+  if (++cache.uses % SWEEP_EVERY === 0 || cache.entries.size > 2 * cache.live + 64) sweep(b, cache);
+  const list = (Array.isArray(sources) ? sources : [sources]).filter((s): s is Info => s != null);
+  const key = `${kind}|${list.map((s) => idOf(s.dataId)).join(',')}`;
+  const hit = cache.entries.get(key);
+  if (hit != null && hit.sources.every((s) => b.refCount(s) > 0))
+    return { value: hit.value, owned: false };
   const value = make();
-  t.set(source.dataId, { source: source.dataId, value });
+  cache.entries.set(key, { sources: list.map((s) => s.dataId), value });
   return { value, owned: false };
 }
 
-/** Frees every cached value on `backend` (tests; switching kernels). */
+/** Frees every cached value on `backend`. */
 export function clearDerived(backendObj: object): void {
-  const byKind = caches.get(backendObj);
-  if (byKind == null) return;
-  for (const t of byKind.values())
-    for (const e of t.values()) (backendObj as Backend).disposeData(e.value.dataId, true);
+  const cache = caches.get(backendObj);
+  if (cache == null) return;
+  for (const e of cache.entries.values()) (backendObj as Backend).disposeData(e.value.dataId, true);
   caches.delete(backendObj);
 }

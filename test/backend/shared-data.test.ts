@@ -71,7 +71,7 @@ test('cached derived weights follow Variable.assign (conv filter and dense matri
   }
 });
 
-test('a cached derived weight is freed once its weight is disposed', async () => {
+test('cached derived weights are freed after their weights are disposed', async () => {
   await tf.setBackend('wasm');
   const x = tensor([2, 5, 5, 6], 81);
   const probe = () => {
@@ -86,7 +86,9 @@ test('a cached derived weight is freed once its weight is disposed', async () =>
   };
   probe();
   const baseline = dataIds();
-  for (let i = 0; i < 5; i++) probe();
-  assert.equal(dataIds(), baseline, 'derived weights of disposed tensors are released');
+  // Each probe derives two tensors from weights it then disposes; without
+  // release the backend would hold 2 × 200 more buffers.
+  for (let i = 0; i < 200; i++) probe();
+  assert.ok(dataIds() - baseline < 100, `${dataIds() - baseline} stale derived buffers`);
   x.dispose();
 });
