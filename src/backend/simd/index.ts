@@ -35,6 +35,17 @@ interface Exports {
     ow: number,
   ): void;
   sum_rows(x: number, out: number, rows: number, width: number): void;
+  copy_blocks(
+    src: number,
+    dst: number,
+    rows: number,
+    runs: number,
+    len: number,
+    srcRow: number,
+    srcRun: number,
+    dstRow: number,
+    dstRun: number,
+  ): void;
 }
 
 interface HeapBackend {
@@ -48,6 +59,21 @@ export interface SimdKernels {
   maxPoolGrad2x2(x: Info, dy: Info, y: Info, dx: Info, info: tf.backend_util.Conv2DInfo): void;
   /** `out[j] = Σ_r x[r·width + j]`, width a multiple of 4. */
   sumRows(x: Info, out: Info, rows: number, width: number): void;
+  /**
+   * Copy `rows × runs` blocks of `len` floats (a multiple of 4) from `src`
+   * to `dst`; offsets and strides are in floats.
+   */
+  copyBlocks(src: Info, srcAt: number, dst: Info, dstAt: number, block: BlockShape): void;
+}
+
+export interface BlockShape {
+  rows: number;
+  runs: number;
+  len: number;
+  srcRow: number;
+  srcRun: number;
+  dstRow: number;
+  dstRun: number;
 }
 
 const instances = new WeakMap<object, SimdKernels | null>();
@@ -103,6 +129,19 @@ function instantiate(backend: object): SimdKernels | null {
     },
     sumRows(x, out, rows, width) {
       k.sum_rows(at(x), at(out), rows, width);
+    },
+    copyBlocks(src, srcAt, dst, dstAt, b) {
+      k.copy_blocks(
+        at(src) + 4 * srcAt,
+        at(dst) + 4 * dstAt,
+        b.rows,
+        b.runs,
+        4 * b.len,
+        4 * b.srcRow,
+        4 * b.srcRun,
+        4 * b.dstRow,
+        4 * b.dstRun,
+      );
     },
   };
 }

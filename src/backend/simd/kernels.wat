@@ -178,4 +178,34 @@
       (local.set $x (i32.add (local.get $x) (local.get $wb)))
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $tNext))))
+
+  ;; Copy rows × runs blocks of `len` bytes (a multiple of 16) from src to
+  ;; dst, each side with its own row and run strides in bytes: the
+  ;; interleaving of a strided convolution's phase outputs into its input
+  ;; gradient.
+  (func (export "copy_blocks")
+    (param $src i32) (param $dst i32) (param $rows i32) (param $runs i32) (param $len i32)
+    (param $srcRow i32) (param $srcRun i32) (param $dstRow i32) (param $dstRun i32)
+    (local $r i32) (local $k i32) (local $b i32) (local $s i32) (local $d i32)
+    (local.set $r (i32.const 0))
+    (block $rDone (loop $rNext
+      (br_if $rDone (i32.ge_u (local.get $r) (local.get $rows)))
+      (local.set $s (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $srcRow))))
+      (local.set $d (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $dstRow))))
+      (local.set $k (i32.const 0))
+      (block $kDone (loop $kNext
+        (br_if $kDone (i32.ge_u (local.get $k) (local.get $runs)))
+        (local.set $b (i32.const 0))
+        (block $bDone (loop $bNext
+          (br_if $bDone (i32.ge_u (local.get $b) (local.get $len)))
+          (v128.store (i32.add (local.get $d) (local.get $b))
+            (v128.load (i32.add (local.get $s) (local.get $b))))
+          (local.set $b (i32.add (local.get $b) (i32.const 16)))
+          (br $bNext)))
+        (local.set $s (i32.add (local.get $s) (local.get $srcRun)))
+        (local.set $d (i32.add (local.get $d) (local.get $dstRun)))
+        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+        (br $kNext)))
+      (local.set $r (i32.add (local.get $r) (i32.const 1)))
+      (br $rNext))))
 )
