@@ -144,7 +144,7 @@ export const trainCommand = defineCommand({
     }
     if (o['held-out'] >= MNIST_TRAIN)
       throw new UsageError(`--held-out must be below ${MNIST_TRAIN}`);
-    await startBackend(o.backend);
+    await startBackend(o.backend, o.threads);
     let model: tf.LayersModel;
     if ((ARCH_NAMES as readonly string[]).includes(o.arch)) {
       model = wongSmall({ seed: o.seed });

@@ -84,6 +84,11 @@ describe('bad input: one line, exit 2', () => {
     ],
     ['unknown command', () => ['attak'], /unknown command "attak"/],
     [
+      'too many threads',
+      () => attack('--model', model10, '--threads', '9'),
+      /--threads must be from 1 to 8; received 9/,
+    ],
+    [
       'missing --model',
       () => ['attack', '--data', 'mnist:test', '--eps', '0.1'],
       /--model is required/,

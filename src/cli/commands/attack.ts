@@ -62,7 +62,7 @@ export const attack = defineCommand({
     const [eps] = o.eps;
     const atk = attackFrom(name, o);
     const goal = goalFrom(o.targeted);
-    await startBackend(o.backend);
+    await startBackend(o.backend, o.threads);
     const { model, checksum } = await loadClassifierFromFile(o.model, modelOptions(o));
     const ds = await loadData(o, model);
     const n = ds.labels.length;

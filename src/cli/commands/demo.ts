@@ -63,7 +63,7 @@ export const demo = defineCommand({
   examples: ['advkit demo', 'npm run demo', 'advkit demo --limit 10000 --steps 40 --out runs/full'],
   flags,
   async run(o) {
-    await startBackend(o.backend);
+    await startBackend(o.backend, o.threads);
     const out = o.out ?? path.join('advkit-out', `demo-${timestamp()}`);
     const names = ['mnist-cnn', 'mnist-robust'].filter(
       (n, i) => i === 0 || (!o['cnn-only'] && existsSync(path.join(MODELS_DIR, n, 'model.json'))),

@@ -89,7 +89,7 @@ export const evalCommand = defineCommand({
       goal: goalFrom(o.targeted),
       norm: o.norm,
     };
-    await startBackend(o.backend);
+    await startBackend(o.backend, o.threads);
     const { model, checksum } = await loadClassifierFromFile(o.model, modelOptions(o));
     const ds = await loadData({ ...o, limit: o.limit }, model);
     const out = o.out ?? path.join('advkit-out', `eval-${timestamp()}`);

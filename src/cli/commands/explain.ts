@@ -69,7 +69,7 @@ export const explain = defineCommand({
   ],
   flags,
   async run(o) {
-    await startBackend(o.backend);
+    await startBackend(o.backend, o.threads);
     print(...fourPixelExample(), '', ...dualNormExample(), '');
     if (o['examples-only']) return 0;
 
