@@ -24,8 +24,9 @@ interface Attrs {
   filterShape: [number, number, number, number];
 }
 
-function viaForwardConv(r: KernelRunner, x: Info, dy: Info, a: Attrs): Info {
-  const info = tf.backend_util.computeConv2DInfo(
+/** The forward convolution's geometry, for NHWC `x`. */
+function convInfo(x: Info, a: Attrs): tf.backend_util.Conv2DInfo {
+  return tf.backend_util.computeConv2DInfo(
     x.shape as [number, number, number, number],
     a.filterShape,
     a.strides,
@@ -33,6 +34,14 @@ function viaForwardConv(r: KernelRunner, x: Info, dy: Info, a: Attrs): Info {
     a.pad,
     a.dimRoundingMode,
   );
+}
+
+function viaForwardConv(
+  r: KernelRunner,
+  x: Info,
+  dy: Info,
+  info: tf.backend_util.Conv2DInfo,
+): Info {
   const { strideHeight: sh, strideWidth: sw, filterHeight: fh, filterWidth: fw } = info;
   const { top, left } = info.padInfo;
   // Output of the exchanged conv must be fh × fw: the padded input spans
@@ -70,20 +79,13 @@ export function conv2dBackpropFilterConfig(
         if (stock != null) return stock.kernelFunc({ inputs, attrs, backend });
         const xn = r.transpose(x, [0, 2, 3, 1]);
         const dyn = r.transpose(dy, [0, 2, 3, 1]);
-        const out = viaForwardConv(r, xn, dyn, { ...a, dataFormat: 'NHWC' });
+        const out = viaForwardConv(r, xn, dyn, convInfo(xn, a));
         r.free(xn, dyn);
         return out;
       }
-      const info = tf.backend_util.computeConv2DInfo(
-        x.shape as [number, number, number, number],
-        a.filterShape,
-        a.strides,
-        1,
-        a.pad,
-        a.dimRoundingMode,
-      );
+      const info = convInfo(x, a);
       if (info.inChannels <= IM2COL_MAX_CHANNELS) return filterGradientByIm2col(r, x, dy, info);
-      return viaForwardConv(r, x, dy, a);
+      return viaForwardConv(r, x, dy, info);
     },
   };
 }
