@@ -71,6 +71,31 @@ test('cached derived weights follow Variable.assign (conv filter and dense matri
   }
 });
 
+test('the cached batch-norm map follows updates of any of its four statistics', async () => {
+  const expected: Float32Array[] = [];
+  for (const backend of ['cpu', 'wasm']) {
+    const got = await runOn(backend, () => {
+      // 2·64·32·32 values: large enough for advkit's one-pass wasm kernel.
+      const x = tensor([2, 64, 32, 32], 76);
+      const stats = [77, 78, 79, 80].map((seed, i) =>
+        tf.variable(tensor([32], seed, i === 1 ? 0.5 : -1, i === 1 ? 1.5 : 1)),
+      );
+      const [mean, variance, offset, scale] = stats;
+      const bn = () => tf.batchNorm(x, mean, variance, offset, scale, 1e-3);
+      const out = [bn()];
+      for (const [i, v] of stats.entries()) {
+        v.assign(tensor([32], 81 + i, i === 1 ? 0.5 : -1, i === 1 ? 1.5 : 1));
+        out.push(bn());
+      }
+      tf.dispose(stats);
+      return out;
+    });
+    if (backend === 'cpu') expected.push(...got.values);
+    else
+      for (const [i, v] of got.values.entries()) assertClose(v, expected[i], `after update ${i}`);
+  }
+});
+
 test('cached derived weights are freed after their weights are disposed', async () => {
   await tf.setBackend('wasm');
   const x = tensor([2, 5, 5, 6], 81);
