@@ -8,8 +8,8 @@
  * `AdvkitClipGrad`: SIMD, or a branch-free JS loop without it), with TF.js's
  * masks: ClipByValue keeps `min ≤ x ≤ max` (NaN gets 0), Relu6 `0 < x ≤ 6`
  * and Relu `0 < x` (NaN gets NaN, as TF.js's `dy·step(x)`); only the sign
- * of a zero can differ from TF.js's products. Other backends keep TF.js's formulas, and so does
- * Relu without SIMD (its two wasm ops beat the JS loop).
+ * of a zero can differ from TF.js's products. Other backends keep TF.js's
+ * formulas, and so does Relu without SIMD (its two wasm ops beat the JS loop).
  */
 import * as tf from '@tensorflow/tfjs';
 import { heapViews, type Info } from './kernel-util.js';
