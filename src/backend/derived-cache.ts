@@ -80,8 +80,7 @@ export function derived(
   const list = (Array.isArray(sources) ? sources : [sources]).filter((s): s is Info => s != null);
   const key = `${kind}|${list.map((s) => idOf(s.dataId)).join(',')}`;
   const hit = cache.entries.get(key);
-  if (hit != null && hit.sources.every((s) => b.refCount(s) > 0))
-    return { value: hit.value, owned: false };
+  if (hit?.sources.every((s) => b.refCount(s) > 0)) return { value: hit.value, owned: false };
   const value = make();
   cache.entries.set(key, { sources: list.map((s) => s.dataId), value });
   return { value, owned: false };
