@@ -4,18 +4,22 @@
  * parsing messages. Messages name the argument, what was received and what was
  * expected.
  */
-export type ErrorCode =
-  | 'INVALID_SHAPE'
-  | 'INVALID_LABELS'
-  | 'OUT_OF_BOUNDS'
-  | 'NOT_FINITE'
-  | 'INVALID_OPTION'
-  | 'UNKNOWN_NORM'
-  | 'CLASS_COUNT_MISMATCH'
-  | 'MODEL_LOAD'
-  | 'DATA_LOAD'
-  | 'BACKEND'
-  | 'RESUME_MISMATCH';
+export const ERROR_CODES = [
+  'INVALID_SHAPE',
+  'INVALID_LABELS',
+  'OUT_OF_BOUNDS',
+  'NOT_FINITE',
+  'INVALID_OPTION',
+  'UNKNOWN_NORM',
+  'CLASS_COUNT_MISMATCH',
+  'MODEL_LOAD',
+  'DATA_LOAD',
+  'BACKEND',
+  'RESUME_MISMATCH',
+  'WORKER',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export class AdvkitError extends Error {
   readonly code: ErrorCode;
@@ -39,6 +43,19 @@ export class LoadError extends AdvkitError {
   constructor(code: 'MODEL_LOAD' | 'DATA_LOAD', message: string, cause?: unknown) {
     super(code, message, { cause });
     this.name = 'LoadError';
+  }
+}
+
+/**
+ * A worker thread failed for a reason other than bad input (an exception
+ * that is not an AdvkitError, or the thread died); the message names the
+ * worker and the batch. Bad input found inside a worker keeps its own class
+ * and code.
+ */
+export class WorkerError extends AdvkitError {
+  constructor(message: string, cause?: unknown) {
+    super('WORKER', message, { cause });
+    this.name = 'WorkerError';
   }
 }
 

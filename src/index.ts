@@ -13,7 +13,7 @@ export {
   wasmThreads,
   withInputOnlyGradients,
 } from './backend/index.js';
-export { AdvkitError, type ErrorCode, InputError, LoadError } from './errors.js';
+export { AdvkitError, type ErrorCode, InputError, LoadError, WorkerError } from './errors.js';
 export * from './eval/index.js';
 export {
   Classifier,

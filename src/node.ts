@@ -1,10 +1,11 @@
 /**
  * advkit for Node: everything in the browser-safe entry, plus what reads and
  * writes files — model files, MNIST and image folders, PNGs, report files,
- * resumable checkpoints and training runs.
+ * resumable checkpoints and training runs, and evaluation on worker threads.
  */
 export * from './data/index.js';
 export { fileCheckpoint } from './eval/checkpoint-node.js';
+export { type WorkerThreadsExecutor, workerThreads } from './eval/workers-node.js';
 export { writeFileAtomic } from './files/atomic.js';
 export * from './index.js';
 export {

@@ -5,9 +5,10 @@
  * its whole source).
  *
  * Exit codes: 0 ok; 1 a --fail-under gate failed; 2 bad input (flags, model,
- * data, options); 3 an unexpected internal error.
+ * data, options); 3 an unexpected internal error (also one inside a worker
+ * thread: a WorkerError).
  */
-import { AdvkitError } from '../index.js';
+import { AdvkitError, WorkerError } from '../index.js';
 import { type Command, commandHelp } from './command.js';
 import { attack } from './commands/attack.js';
 import { demo } from './commands/demo.js';
@@ -74,6 +75,10 @@ export async function main(argv: readonly string[]): Promise<number> {
 /** One line for any error; the exit code says which kind. */
 export function describeError(e: unknown): { line: string; code: number } {
   if (e instanceof UsageError) return { line: e.message, code: 2 };
+  if (e instanceof WorkerError) {
+    const first = e.message.split('\n')[0];
+    return { line: `internal error: ${first} (set ADVKIT_DEBUG=1 for the stack)`, code: 3 };
+  }
   if (e instanceof AdvkitError) return { line: e.message, code: 2 };
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err.code === 'string' && typeof err.syscall === 'string') {
@@ -94,7 +99,10 @@ export async function runCli(): Promise<void> {
   } catch (e) {
     const { line, code: c } = describeError(e);
     process.stderr.write(`advkit: error: ${line}\n`);
-    if (process.env.ADVKIT_DEBUG && e instanceof Error) process.stderr.write(`${e.stack}\n`);
+    if (process.env.ADVKIT_DEBUG && e instanceof Error) {
+      process.stderr.write(`${e.stack}\n`);
+      if (e.cause instanceof Error) process.stderr.write(`caused by: ${e.cause.stack}\n`);
+    }
     code = c;
   }
   // Let stdout drain (it may be a pipe), then exit explicitly.

@@ -17,7 +17,7 @@ import type { Norm } from '../threat-model/norms.js';
 import { exampleRng, Stream } from '../threat-model/rng.js';
 import type { Goal } from '../threat-model/targets.js';
 import { minimalEpsilons } from './minimal-epsilon.js';
-import type { RunState } from './state.js';
+import type { BatchColumns } from './state.js';
 import type { AttackReport, EvaluatePhase } from './types.js';
 
 export interface PlannedAttack {
@@ -55,9 +55,14 @@ export interface BatchInput {
 
 type Progress = (phase: EvaluatePhase, attack?: string) => void;
 
+/**
+ * Run one batch and append its columns to `state` (a whole run state, or the
+ * empty columns of one batch). Reads nothing of earlier batches except how
+ * many example images `state` holds already, against `plan.exampleImages`.
+ */
 export async function runBatch(
   plan: Plan,
-  state: RunState,
+  state: BatchColumns,
   b: BatchInput,
   progress: Progress,
 ): Promise<void> {
@@ -180,7 +185,7 @@ async function outOfBounds(x: tf.Tensor4D, bounds: readonly [number, number]): P
 
 function keepImages(
   plan: Plan,
-  into: RunState['attacks'][number]['images'],
+  into: BatchColumns['attacks'][number]['images'],
   b: BatchInput,
   cleanPred: number[],
   cleanConf: ArrayLike<number>,
@@ -212,7 +217,7 @@ function keepImages(
 /** Zero-gradient coordinates and the dual norm of ∇ₓCE at the clean inputs. */
 async function gradientDiagnostics(
   plan: Plan,
-  state: RunState,
+  state: BatchColumns,
   x: tf.Tensor4D,
   labelsT: tf.Tensor1D,
   d: number,
@@ -273,7 +278,7 @@ export function noiseRow(
 
 async function noiseBaseline(
   plan: Plan,
-  state: RunState,
+  state: BatchColumns,
   b: BatchInput,
   targets: number[] | undefined,
 ): Promise<void> {

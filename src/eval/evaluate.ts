@@ -4,37 +4,37 @@
  * it saves after every finished batch and resumes from the last one,
  * refusing a checkpoint written for a different model, data, suite or seed.
  *
+ * With `options.executor` the batches run elsewhere, several at a time
+ * (`workerThreads(n)` from `advkit/node`), with an identical report.
+ *
  *   const report = await evaluate(model, data, { epsilons: [0, 0.1, 0.2, 0.3] });
  *   console.log(report.attacks[1].results[3].robustAccuracy);
  */
 import * as tf from '@tensorflow/tfjs';
-import { type AttackName, createAttack } from '../attacks/index.js';
 import { InputError } from '../errors.js';
 import type { Classifier } from '../model/classifier.js';
-import { validateEpsilons } from '../model/validate.js';
-import { getNorm } from '../threat-model/norms.js';
-import { UNTARGETED } from '../threat-model/targets.js';
-import { type Plan, type PlannedAttack, runBatch } from './batch.js';
+import { runBatch } from './batch.js';
 import { buildReport } from './build.js';
 import { modelChecksum as computeChecksum } from './checksum.js';
-import { emptyState, type Fingerprint, type RunState, restoreState } from './state.js';
+import { runInOrder } from './parallel.js';
+import { makePlan, planSignature } from './plan.js';
+import {
+  emptyState,
+  type Fingerprint,
+  mergeColumns,
+  type RunState,
+  restoreState,
+} from './state.js';
 import type {
+  BatchRunner,
   EvalDataset,
   EvaluateOptions,
   EvaluatePhase,
   EvaluationReport,
   Suite,
-  SuiteAttack,
 } from './types.js';
 
-/** FGSM, then PGD with restarts: the spec's stronger baseline after FGSM. */
-export const DEFAULT_ATTACKS: readonly SuiteAttack[] = [
-  { name: 'fgsm' },
-  { name: 'pgd', options: { steps: 40, restarts: 3 } },
-];
-
-/** One-step attacks; everything else counts as a stronger baseline. */
-const ONE_STEP: readonly AttackName[] = ['fgsm', 'fgsm-rs', 'rfgsm'];
+export { DEFAULT_ATTACKS } from './plan.js';
 
 export async function evaluate(
   model: Classifier,
@@ -95,10 +95,55 @@ export async function evaluate(
       resumed,
     });
 
-  for (let b = state.batchesDone; b < batches; b++) {
+  const slice = (b: number) => {
     const start = b * batchSize;
     const end = Math.min(n, start + batchSize);
-    const pixels = data.images.subarray(start * d, end * d);
+    return { start, end, pixels: data.images.subarray(start * d, end * d) };
+  };
+  const finishBatch = async (b: number) => {
+    state.batchesDone = b + 1;
+    state.elapsedMs = elapsedBefore + (Date.now() - started);
+    if (store) await store.save(JSON.stringify(state));
+  };
+
+  if (options.executor && state.batchesDone < batches) {
+    let runner: BatchRunner | undefined;
+    try {
+      runner = await options.executor.open({
+        model,
+        suite,
+        seed,
+        minimalEpsilon: options.minimalEpsilon,
+        diagnostics: plan.diagnostics,
+        batches: batches - state.batchesDone,
+        planSignature: planSignature(plan),
+      });
+      await runInOrder({
+        runner,
+        first: state.batchesDone,
+        batches,
+        job: (b) => {
+          const { start, end, pixels } = slice(b);
+          return {
+            batch: b,
+            pixels: pixels.slice(),
+            labels: data.labels.slice(start, end),
+            indices: Int32Array.from({ length: end - start }, (_, i) => start + i),
+            exampleImages: Math.max(0, plan.exampleImages - start),
+          };
+        },
+        onPhase: (phase, merged, attack) => emit(phase, merged, attack),
+        merge: async (b, columns) => {
+          mergeColumns(state, columns, plan.exampleImages);
+          await finishBatch(b);
+        },
+      });
+    } finally {
+      await runner?.close();
+    }
+  }
+  for (let b = state.batchesDone; b < batches; b++) {
+    const { start, end, pixels } = slice(b);
     const x = tf.tensor4d(pixels, [end - start, ...shape]);
     try {
       await runBatch(
@@ -115,9 +160,7 @@ export async function evaluate(
     } finally {
       x.dispose();
     }
-    state.batchesDone = b + 1;
-    state.elapsedMs = elapsedBefore + (Date.now() - started);
-    if (store) await store.save(JSON.stringify(state));
+    await finishBatch(b);
   }
   emit('done', batches);
 
@@ -174,82 +217,4 @@ function checkData(model: Classifier, data: EvalDataset): [number, number, numbe
     throw new InputError('INVALID_OPTION', 'the data set is empty');
   }
   return shape;
-}
-
-function makePlan(model: Classifier, suite: Suite, seed: number, options: EvaluateOptions): Plan {
-  const epsilons = [...new Set(validateEpsilons(suite.epsilons, 'suite.epsilons'))].sort(
-    (a, b) => a - b,
-  );
-  const norm = getNorm(suite.norm ?? 'linf');
-  const specs = suite.attacks ?? DEFAULT_ATTACKS;
-  if (specs.length === 0) {
-    throw new InputError('INVALID_OPTION', 'suite.attacks is empty; give at least one attack');
-  }
-  const mopts = options.minimalEpsilon === false ? null : (options.minimalEpsilon ?? {});
-  const minimalNames: readonly string[] =
-    mopts?.attacks ?? specs.map((s) => s.name).filter((s) => s === 'fgsm' || s === 'pgd');
-  for (const m of minimalNames) {
-    if (!specs.some((s) => s.name === m)) {
-      throw new InputError(
-        'INVALID_OPTION',
-        `minimalEpsilon.attacks names ${JSON.stringify(m)}, which is not in the suite (${specs.map((s) => s.name).join(', ')})`,
-      );
-    }
-  }
-  const seen = new Map<string, number>();
-  const attacks: PlannedAttack[] = specs.map((s) => {
-    const count = (seen.get(s.name) ?? 0) + 1;
-    seen.set(s.name, count);
-    const attack = createAttack(s.name, {
-      norm: norm.name,
-      ...(s.options ?? {}),
-    } as never);
-    return {
-      key: count === 1 ? s.name : `${s.name} (${count})`,
-      name: s.name,
-      attack,
-      role: ONE_STEP.includes(s.name) ? 'baseline' : 'stronger',
-      minimal: count === 1 && minimalNames.includes(s.name),
-    };
-  });
-  const epsMax = mopts?.epsMax ?? epsilons[epsilons.length - 1];
-  let minimal: Plan['minimal'] = null;
-  if (mopts && epsMax > 0 && attacks.some((a) => a.minimal)) {
-    if (!Number.isFinite(epsMax) || epsMax < 0) {
-      throw new InputError(
-        'INVALID_OPTION',
-        `minimalEpsilon.epsMax must be ≥ 0; received ${epsMax}`,
-      );
-    }
-    const bisectionSteps = mopts.bisectionSteps ?? 5;
-    if (!Number.isInteger(bisectionSteps) || bisectionSteps < 0) {
-      throw new InputError(
-        'INVALID_OPTION',
-        `minimalEpsilon.bisectionSteps must be an integer ≥ 0; received ${bisectionSteps}`,
-      );
-    }
-    const grid = epsilons.filter((e) => e > 0 && e <= epsMax);
-    if (grid[grid.length - 1] !== epsMax) grid.push(epsMax);
-    minimal = { epsMax, grid, bisectionSteps };
-  }
-  const fgsm = attacks.find((a) => a.name === 'fgsm');
-  const exampleImages = options.exampleImages ?? 8;
-  if (!Number.isInteger(exampleImages) || exampleImages < 0) {
-    throw new InputError(
-      'INVALID_OPTION',
-      `exampleImages must be an integer ≥ 0; received ${exampleImages}`,
-    );
-  }
-  return {
-    model,
-    goal: suite.goal ?? UNTARGETED,
-    seed,
-    epsilons,
-    attacks,
-    imageEpsilon: epsilons.length - 1,
-    exampleImages,
-    diagnostics: options.diagnostics ?? true,
-    diagnosticNorm: fgsm ? getNorm(fgsm.attack.norm) : norm,
-    minimal,
-  };
 }

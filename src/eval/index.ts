@@ -1,6 +1,7 @@
 /**
  * Evaluation: run a suite of attacks over a data set and return report data.
- * Browser-safe; the file checkpoint lives in `checkpoint-node.ts`.
+ * Browser-safe; the file checkpoint lives in `checkpoint-node.ts`, worker
+ * threads in `workers-node.ts` (both exported from `advkit/node`).
  */
 export { memoryCheckpoint } from './checkpoint.js';
 export { DEFAULT_ATTACKS, evaluate } from './evaluate.js';

@@ -63,7 +63,15 @@ export interface RunState {
   };
 }
 
-export function emptyState(fingerprint: Fingerprint, attacks: number, epsilons: number): RunState {
+/**
+ * The per-example columns of a run state without its bookkeeping: what one
+ * batch adds (`runBatch` appends to it), and what a batch run elsewhere (a
+ * worker thread) sends back to be merged.
+ */
+export type BatchColumns = Pick<RunState, 'clean' | 'attacks' | 'diagnostics'>;
+
+/** Empty columns for `attacks` attacks × `epsilons` ε values. */
+export function emptyColumns(attacks: number, epsilons: number): BatchColumns {
   const eps = () => ({
     predicted: [],
     confidence: [],
@@ -73,11 +81,6 @@ export function emptyState(fingerprint: Fingerprint, attacks: number, epsilons: 
     outOfBounds: [],
   });
   return {
-    kind: 'advkit-evaluation-checkpoint',
-    version: 1,
-    fingerprint,
-    batchesDone: 0,
-    elapsedMs: 0,
     clean: { index: [], label: [], predicted: [], confidence: [], loss: [] },
     attacks: Array.from({ length: attacks }, () => ({
       perEpsilon: Array.from({ length: epsilons }, eps),
@@ -90,6 +93,64 @@ export function emptyState(fingerprint: Fingerprint, attacks: number, epsilons: 
       noiseSuccess: Array.from({ length: epsilons }, () => []),
     },
   };
+}
+
+export function emptyState(fingerprint: Fingerprint, attacks: number, epsilons: number): RunState {
+  return {
+    kind: 'advkit-evaluation-checkpoint',
+    version: 1,
+    fingerprint,
+    batchesDone: 0,
+    elapsedMs: 0,
+    ...emptyColumns(attacks, epsilons),
+  };
+}
+
+function append<T>(into: T[], from: readonly T[]): void {
+  for (const v of from) into.push(v);
+}
+
+/**
+ * Append the columns of the next batch, as `runBatch` would have appended
+ * them to `into` directly: the same per-example values in the same order,
+ * and at most `exampleImages` kept images per attack in all (a serial run
+ * keeps the first examples of the data set).
+ */
+export function mergeColumns(into: BatchColumns, from: BatchColumns, exampleImages: number): void {
+  const c = into.clean;
+  append(c.index, from.clean.index);
+  append(c.label, from.clean.label);
+  append(c.predicted, from.clean.predicted);
+  append(c.confidence, from.clean.confidence);
+  append(c.loss, from.clean.loss);
+  into.attacks.forEach((a, ai) => {
+    const f = from.attacks[ai];
+    a.perEpsilon.forEach((e, ei) => {
+      const g = f.perEpsilon[ei];
+      append(e.predicted, g.predicted);
+      append(e.confidence, g.confidence);
+      append(e.loss, g.loss);
+      append(e.distance, g.distance);
+      append(e.success, g.success);
+      append(e.outOfBounds, g.outOfBounds);
+      if (g.targets) {
+        e.targets = e.targets ?? [];
+        append(e.targets, g.targets);
+      }
+    });
+    if (f.minimalEpsilon) {
+      a.minimalEpsilon = a.minimalEpsilon ?? [];
+      append(a.minimalEpsilon, f.minimalEpsilon);
+    }
+    append(a.images, f.images.slice(0, Math.max(0, exampleImages - a.images.length)));
+  });
+  const d = into.diagnostics;
+  append(d.zeroCoordinates, from.diagnostics.zeroCoordinates);
+  append(d.dualNorm, from.diagnostics.dualNorm);
+  if (from.diagnostics.coordinates !== 0) d.coordinates = from.diagnostics.coordinates;
+  d.noiseSuccess.forEach((col, e) => {
+    append(col, from.diagnostics.noiseSuccess[e]);
+  });
 }
 
 /**

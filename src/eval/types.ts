@@ -5,9 +5,12 @@
  * changes whenever a field changes meaning or disappears.
  */
 import type { AttackDescription, AttackName, AttackOptionsByName } from '../attacks/index.js';
-import type { ModelMode, OutputKind } from '../model/classifier.js';
+import type { Classifier, ModelMode, OutputKind } from '../model/classifier.js';
 import type { NormName } from '../threat-model/norms.js';
 import type { Goal } from '../threat-model/targets.js';
+import type { BatchColumns } from './state.js';
+
+export type { BatchColumns } from './state.js';
 
 /** Version of the report layout below. */
 export const SCHEMA_VERSION = 1 as const;
@@ -75,7 +78,11 @@ export interface ProgressEvent {
   phase: EvaluatePhase;
   /** The attack being run, for 'attack' and 'minimal-epsilon'. */
   attack?: string;
-  /** Batches finished (0-based index of the batch being worked on, or the count when done). */
+  /**
+   * Batches finished (0-based index of the batch being worked on, or the count
+   * when done). With an executor: the batches merged so far, in order (the
+   * phase is that of whichever batch a worker just started).
+   */
   batch: number;
   batches: number;
   examplesDone: number;
@@ -106,6 +113,68 @@ export interface EvaluateOptions {
   minimalEpsilon?: MinimalEpsilonOptions | false;
   /** Gradient-masking and sanity diagnostics. Default true. */
   diagnostics?: boolean;
+  /**
+   * Run the batches elsewhere, several at a time: `workerThreads(n)` from
+   * `advkit/node` runs them on n worker threads. The report is identical to
+   * a run without one (batches are merged in order, checkpoints are saved
+   * after each finished prefix of batches); progress events then report
+   * phases as workers start them, with `batch` counting the batches merged.
+   * Default: every batch here, one after the other.
+   */
+  executor?: BatchExecutor;
+}
+
+/**
+ * Runs an evaluation's batches somewhere else (worker threads in Node:
+ * `workerThreads` from `advkit/node`). `evaluate` opens it once per run,
+ * hands out whole batches to at most `concurrency` at a time, merges the
+ * returned columns in batch order, and always closes it.
+ */
+export interface BatchExecutor {
+  /** Start what runs the batches (workers, each with its copy of the model and plan). */
+  open(job: EvaluationJob): Promise<BatchRunner>;
+}
+
+/** An opened executor. */
+export interface BatchRunner {
+  /** How many batches may run at once. */
+  readonly concurrency: number;
+  /**
+   * Run one batch (as `runBatch` would, on empty columns) and resolve to its
+   * columns; `onPhase` is called as each phase of the batch starts.
+   */
+  run(
+    job: BatchJob,
+    onPhase: (phase: EvaluatePhase, attack?: string) => void,
+  ): Promise<BatchColumns>;
+  /** Stop everything; called once, after success or failure. */
+  close(): Promise<void>;
+}
+
+/** What an executor needs to rebuild the evaluation's model and plan. */
+export interface EvaluationJob {
+  model: Classifier;
+  suite: Suite;
+  seed: number;
+  minimalEpsilon?: MinimalEpsilonOptions | false;
+  diagnostics: boolean;
+  /** Batches left to run (no use starting more workers than this). */
+  batches: number;
+  /** `planSignature` of the plan `evaluate` built; a rebuilt plan must match it. */
+  planSignature: string;
+}
+
+/** One batch for an executor. The arrays are the batch's own copies: the executor may transfer them. */
+export interface BatchJob {
+  /** 0-based batch number. */
+  batch: number;
+  /** The batch's pixels, row-major [n, h, w, c]. */
+  pixels: Float32Array;
+  labels: Int32Array;
+  /** Positions of the examples in the data set (they key the per-example randomness). */
+  indices: Int32Array;
+  /** Example images to keep per attack from this batch (the run keeps the data set's first ones). */
+  exampleImages: number;
 }
 
 /** A labelled ratio: the spec's metrics always carry both counts. */

@@ -65,17 +65,24 @@ export class Classifier {
   private readonly pre: PreparedPreprocess;
   /** The wrapped network, for checksums and saving. */
   readonly network: Network;
+  /**
+   * The `preprocess` option it was created with (undefined: none), so the
+   * classifier can be created again elsewhere, e.g. in a worker thread.
+   */
+  readonly preprocess: Preprocess | undefined;
 
   private constructor(
     network: Network,
     info: ClassifierInfo,
     forward: (x: tf.Tensor4D) => tf.Tensor,
     pre: PreparedPreprocess,
+    preprocess: Preprocess | undefined,
   ) {
     this.network = network;
     this.info = info;
     this.forward = forward;
     this.pre = pre;
+    this.preprocess = preprocess;
   }
 
   /**
@@ -179,7 +186,7 @@ export class Classifier {
       output,
       preprocessing: pre.description,
     };
-    return new Classifier(network, info, forward, pre);
+    return new Classifier(network, info, forward, pre, options.preprocess);
   }
 
   get bounds(): Bounds {

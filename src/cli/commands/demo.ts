@@ -13,10 +13,11 @@ import { fileURLToPath } from 'node:url';
 import { loadMnist } from '../../data/index.js';
 import { evaluate } from '../../eval/index.js';
 import type { EvaluationReport, Suite } from '../../eval/types.js';
+import { workerThreads } from '../../eval/workers-node.js';
 import { loadClassifierFromFile } from '../../model/load-node.js';
 import { defineCommand, note, pct, print, table, timestamp } from '../command.js';
 import { positiveInt, text, toggle, value } from '../flags.js';
-import { runFlags, startBackend } from '../options.js';
+import { mainThreads, runFlags, startBackend, workersFlag } from '../options.js';
 import { progressBar } from '../progress.js';
 import { reportFiles, summaryLines } from '../summary.js';
 
@@ -47,6 +48,7 @@ const flags = {
   ),
   out: value('DIR', text, 'report folder', { defaultText: 'advkit-out/demo-<timestamp>' }),
   'cnn-only': toggle('skip models/mnist-robust even when it exists'),
+  ...workersFlag,
   ...runFlags,
 };
 
@@ -59,11 +61,17 @@ export const demo = defineCommand({
     `PGD-${DEMO_PGD_STEPS} with ${DEMO_PGD_RESTARTS} restarts (L∞, untargeted) at ε = ${DEMO_EPSILONS.join(', ')}, sized to finish in about a`,
     'minute on two CPU cores, and writes the report (JSON, Markdown, HTML). When',
     'models/mnist-robust exists it is evaluated the same way and shown side by side.',
+    '--workers N evaluates on N worker threads (the same report); worth it for larger --limit.',
   ].join('\n'),
-  examples: ['advkit demo', 'npm run demo', 'advkit demo --limit 10000 --steps 40 --out runs/full'],
+  examples: [
+    'advkit demo',
+    'npm run demo',
+    'advkit demo --limit 10000 --steps 40 --out runs/full',
+    'advkit demo --limit 10000 --workers 2',
+  ],
   flags,
   async run(o) {
-    await startBackend(o.backend, o.threads);
+    await startBackend(o.backend, mainThreads(o));
     const out = o.out ?? path.join('advkit-out', `demo-${timestamp()}`);
     const names = ['mnist-cnn', 'mnist-robust'].filter(
       (n, i) => i === 0 || (!o['cnn-only'] && existsSync(path.join(MODELS_DIR, n, 'model.json'))),
@@ -97,6 +105,7 @@ export const demo = defineCommand({
           seed: 0,
           modelChecksum: checksum,
           minimalEpsilon: { attacks: ['fgsm'] },
+          ...(o.workers !== undefined ? { executor: workerThreads(o.workers) } : {}),
           onProgress: (e) =>
             bar.update(
               e.examplesDone,

@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { evaluate } from '../../eval/index.js';
 import type { EvaluateOptions, EvaluationReport, Suite } from '../../eval/types.js';
+import { workerThreads } from '../../eval/workers-node.js';
 import type { AttackName } from '../../index.js';
 import { loadClassifierFromFile } from '../../model/load-node.js';
 import { defineCommand, note, print, timestamp } from '../command.js';
@@ -16,12 +17,14 @@ import {
   dataFlags,
   epsFlag,
   goalFrom,
+  mainThreads,
   modelFlags,
   modelOptions,
   runFlags,
   startBackend,
   suiteAttack,
   threatFlags,
+  workersFlag,
 } from '../options.js';
 import { progressBar } from '../progress.js';
 import { checkpointIn, gate, reportFiles, summaryJson, summaryLines } from '../summary.js';
@@ -49,6 +52,7 @@ const flags = {
   eps: epsFlag([0.1, 0.2, 0.3]),
   ...threatFlags,
   'batch-size': value('N', positiveInt, 'examples per batch', { default: 100 }),
+  ...workersFlag,
   'no-minimal-eps': toggle('skip the per-example minimal-ε search'),
   out: value('DIR', text, 'report folder', { defaultText: 'advkit-out/eval-<timestamp>' }),
   resume: toggle('continue an interrupted run from the checkpoint in --out'),
@@ -70,6 +74,10 @@ export const evalCommand = defineCommand({
     'success rate (both denominators labelled), per-example minimal ε, and gradient-masking',
     'diagnostics. Writes report.json, report.md and report.html to --out and prints a summary.',
     'A checkpoint is saved to --out after every batch; --resume continues from it.',
+    '--workers N runs whole batches on N worker threads (each with the wasm backend on one',
+    'thread and its own copy of the model) instead of one batch at a time with --threads',
+    'XNNPACK threads: the same report; faster for small models (the MNIST CNN on 2 cores:',
+    '18 s against 22 s for 2000 examples under FGSM and PGD-10), slower for convolution-heavy ones.',
     '--fail-under ACC makes it a CI gate: exit 1 when the lowest robust accuracy at the largest',
     'ε (the strongest attack there) is below ACC.',
   ].join('\n'),
@@ -78,6 +86,7 @@ export const evalCommand = defineCommand({
     'advkit eval --model m/model.json --data ./images --bounds 0,255 --mean 123.7 --std 58.4 --eps 2,4,8 --norm linf',
     'advkit eval --model m/model.json --data mnist:test --attacks pgd --eps 0.3 --steps 40 --restarts 5 --fail-under 0.85',
     'advkit eval --model m/model.json --data mnist:test --out runs/a --resume',
+    'advkit eval --model models/mnist-cnn/model.json --data mnist:test --attacks fgsm,pgd --eps 0.1,0.3 --workers 2',
   ],
   flags,
   async run(o) {
@@ -89,7 +98,7 @@ export const evalCommand = defineCommand({
       goal: goalFrom(o.targeted),
       norm: o.norm,
     };
-    await startBackend(o.backend, o.threads);
+    await startBackend(o.backend, mainThreads(o));
     const { model, checksum } = await loadClassifierFromFile(o.model, modelOptions(o));
     const ds = await loadData({ ...o, limit: o.limit }, model);
     const out = o.out ?? path.join('advkit-out', `eval-${timestamp()}`);
@@ -100,6 +109,7 @@ export const evalCommand = defineCommand({
       modelChecksum: checksum,
       checkpoint: checkpointIn(out, o.resume),
       minimalEpsilon: o['no-minimal-eps'] ? false : undefined,
+      ...(o.workers !== undefined ? { executor: workerThreads(o.workers) } : {}),
       onProgress: (e) =>
         bar.update(e.examplesDone, e.examples, `${e.phase}${e.attack ? ` ${e.attack}` : ''}`),
     };
