@@ -104,7 +104,7 @@ class Pool {
     const workers = Array.from(
       { length: count },
       () =>
-        new Worker(new URL('./ts-worker.mjs', import.meta.url), {
+        new Worker(new URL('../src/eval/tsx-worker.mjs', import.meta.url), {
           workerData: {
             module: new URL('./data-parallel-worker.ts', import.meta.url).href,
             model: name,
