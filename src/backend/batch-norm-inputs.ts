@@ -49,7 +49,9 @@ function affineOnWasm(r: KernelRunner, inputs: Inputs, eps: number): Info | unde
   const sources = [mean, variance, scale, offset];
   // s = γ/√(σ² + ε); b = β − μ·s. Cached per set of statistics, so XNNPACK
   // keeps its operator too (building one costs more than a small layer).
+  let map: { s: Float32Array; b: Float32Array } | undefined;
   const affine = () => {
+    if (map != null) return map;
     const mu = r.read(mean);
     const v = r.read(variance);
     const g = scale == null ? undefined : r.read(scale);
@@ -60,7 +62,8 @@ function affineOnWasm(r: KernelRunner, inputs: Inputs, eps: number): Info | unde
       s[i] = (g == null ? 1 : g[i]) / Math.sqrt(v[i] + eps);
       b[i] = (beta == null ? 0 : beta[i]) - mu[i] * s[i];
     }
-    return { s, b };
+    map = { s, b };
+    return map;
   };
   const filter = derived(r.backend, `batch-norm-scale-${eps}`, sources, () =>
     r.write(affine().s, [1, 1, c, 1]),

@@ -12,15 +12,10 @@
  * every other backend.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { Info } from './kernel-util.js';
+import { heapViews, type Info } from './kernel-util.js';
 
 interface RefCounting {
   incRef(dataId: object): void;
-}
-
-interface Heap {
-  makeOutput(shape: number[], dtype: tf.DataType): Info;
-  typedArrayFromHeap(info: Info): ArrayLike<number> & { [i: number]: number };
 }
 
 function share(backend: object, x: Info): Info {
@@ -64,12 +59,11 @@ export function castConfig(
       const { dtype } = args.attrs as { dtype: tf.DataType };
       if (dtype === x.dtype && dtype !== 'string' && canShare(args.backend))
         return share(args.backend, x);
-      const heap = args.backend as Partial<Heap>;
-      if (dtype === 'bool' && x.dtype !== 'string' && typeof heap.makeOutput === 'function') {
-        const h = heap as Heap;
-        const out = h.makeOutput(x.shape, 'bool');
-        const from = h.typedArrayFromHeap(x);
-        const to = h.typedArrayFromHeap(out);
+      const heap = heapViews(args.backend);
+      if (dtype === 'bool' && x.dtype !== 'string' && heap != null) {
+        const out = heap.makeOutput(x.shape, 'bool');
+        const from = heap.typed(x);
+        const to = heap.typed(out);
         for (let i = 0; i < from.length; i++) to[i] = from[i] !== 0 ? 1 : 0;
         return out;
       }

@@ -111,8 +111,8 @@ export function pair(v: number | [number, number] | undefined, fallback = 1): [n
 }
 
 interface HeapBackend {
-  makeOutput(shape: number[], dtype: 'float32'): Info;
-  typedArrayFromHeap(info: Info): Float32Array;
+  makeOutput(shape: number[], dtype: tf.DataType): Info;
+  typedArrayFromHeap(info: Info): tf.TypedArray;
 }
 
 /**
@@ -125,7 +125,10 @@ export function heapViews(backend: object) {
   if (typeof b.makeOutput !== 'function' || typeof b.typedArrayFromHeap !== 'function') return;
   const hb = b as HeapBackend;
   return {
-    makeOutput: (shape: number[], dtype: 'float32') => hb.makeOutput(shape, dtype),
-    view: (info: Info) => hb.typedArrayFromHeap(info),
+    makeOutput: (shape: number[], dtype: tf.DataType = 'float32') => hb.makeOutput(shape, dtype),
+    /** A float32 tensor's values. */
+    view: (info: Info) => hb.typedArrayFromHeap(info) as Float32Array,
+    /** Any tensor's values, typed by its dtype. */
+    typed: (info: Info) => hb.typedArrayFromHeap(info),
   };
 }

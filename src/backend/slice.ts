@@ -7,12 +7,7 @@
  * cut are whole, so each run spans them). Strings go to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Info } from './kernel-util.js';
-
-interface Heap {
-  makeOutput(shape: number[], dtype: tf.DataType): Info;
-  typedArrayFromHeap(info: Info): tf.TypedArray;
-}
+import { heapViews, type Info } from './kernel-util.js';
 
 interface Attrs {
   begin: number | number[];
@@ -59,15 +54,13 @@ export function sliceConfig(
     setupFunc: stock.setupFunc,
     kernelFunc: (args) => {
       const { x } = args.inputs as { x: Info };
-      const heap = args.backend as Partial<Heap>;
-      if (x.dtype === 'string' || x.shape.length === 0 || typeof heap.makeOutput !== 'function')
+      const heap = heapViews(args.backend);
+      if (x.dtype === 'string' || x.shape.length === 0 || heap == null)
         return stock.kernelFunc(args);
       const { begin, size } = args.attrs as unknown as Attrs;
       const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
-      const h = heap as Heap;
-      const out = h.makeOutput(s, x.dtype);
-      if (s.every((d) => d > 0))
-        copySlice(h.typedArrayFromHeap(x), x.shape, b, s, h.typedArrayFromHeap(out));
+      const out = heap.makeOutput(s, x.dtype);
+      if (s.every((d) => d > 0)) copySlice(heap.typed(x), x.shape, b, s, heap.typed(out));
       return out;
     },
   };

@@ -8,7 +8,7 @@
  * wasm SIMD.
  */
 import type * as tf from '@tensorflow/tfjs';
-import type { Info } from '../kernel-util.js';
+import { heapViews, type Info } from '../kernel-util.js';
 import { wasmMemory } from '../wasm-threads.js';
 import { SHARED_MEMORY, UNSHARED_MEMORY } from './kernels-wasm.js';
 
@@ -46,10 +46,6 @@ interface Exports {
     dstRow: number,
     dstRun: number,
   ): void;
-}
-
-interface HeapBackend {
-  typedArrayFromHeap(info: Info): Float32Array;
 }
 
 export interface SimdKernels {
@@ -96,8 +92,8 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
 
 function instantiate(backend: object): SimdKernels | null {
   const memory = wasmMemory(backend);
-  const heap = backend as Partial<HeapBackend>;
-  if (memory == null || typeof heap.typedArrayFromHeap !== 'function') return null;
+  const heap = heapViews(backend);
+  if (memory == null || heap == null) return null;
   const shared =
     typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   let k: Exports;
@@ -107,7 +103,7 @@ function instantiate(backend: object): SimdKernels | null {
   } catch {
     return null; // no wasm SIMD here: the plain-JS paths run instead
   }
-  const at = (t: Info) => (heap as HeapBackend).typedArrayFromHeap(t).byteOffset;
+  const at = (t: Info) => heap.view(t).byteOffset;
   return {
     clipGrad(dy, x, dx, lo, hi, open) {
       const n = x.shape.reduce((a, b) => a * b, 1);
