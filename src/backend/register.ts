@@ -16,8 +16,8 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { transposeFreeMatMulConfig } from './batch-mat-mul.js';
+import { batchNormConfig } from './batch-norm.js';
 import { batchNormGradConfig } from './batch-norm-grad.js';
-import { batchNormInputsConfig } from './batch-norm-inputs.js';
 import {
   clipByValueGradConfig,
   clipGradGradConfig,
@@ -114,8 +114,7 @@ export function registerAdvkitKernels(): void {
   override('cpu', tf.DepthwiseConv2dNativeBackpropInput, depthwiseBackpropInputConfig);
   override('cpu', tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilterConfig);
   for (const b of ['wasm', 'cpu', 'webgl', 'webgpu']) {
-    if (tf.getKernel(tf.FusedBatchNorm, b) != null)
-      override(b, tf.FusedBatchNorm, batchNormInputsConfig);
+    if (tf.getKernel(tf.FusedBatchNorm, b) != null) override(b, tf.FusedBatchNorm, batchNormConfig);
   }
   tf.registerKernel(clipGradKernelConfig('wasm'));
   tf.registerGradient(clipGradGradConfig);

@@ -86,7 +86,7 @@ function affineOnWasm(r: KernelRunner, inputs: Inputs, eps: number): Info | unde
   return y;
 }
 
-export function batchNormInputsConfig(
+export function batchNormConfig(
   backendName: string,
   stock: tf.KernelConfig | undefined,
 ): tf.KernelConfig {
