@@ -85,11 +85,3 @@ export function derived(
   cache.entries.set(key, { sources: list.map((s) => s.dataId), value });
   return { value, owned: false };
 }
-
-/** Frees every cached value on `backend`. */
-export function clearDerived(backendObj: object): void {
-  const cache = caches.get(backendObj);
-  if (cache == null) return;
-  for (const e of cache.entries.values()) (backendObj as Backend).disposeData(e.value.dataId, true);
-  caches.delete(backendObj);
-}
