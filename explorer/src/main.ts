@@ -72,11 +72,16 @@ function wrapModel(): boolean {
 }
 
 async function useNetwork(load: () => Promise<LoadedNetwork>, label: string): Promise<void> {
+  // A run queued or in flight for the old model would otherwise land after a
+  // failed load and replace its error with the old model's result.
+  const dropped = cancelRuns();
+  await runsSettled();
   setStatus('busy', `loading ${label}…`);
   let loaded: LoadedNetwork;
   try {
     loaded = await load();
   } catch (e) {
+    if (dropped) markStale(true);
     showError((e as Error).message);
     setStatus('error', 'model not loaded');
     return;
@@ -129,9 +134,26 @@ function toTensor(img: UnitImage, model: Classifier): tf.Tensor4D {
 /* ---------- the run ---------- */
 
 let timer: ReturnType<typeof setTimeout> | undefined;
+let inFlight: Promise<void> = Promise.resolve();
 function schedule(delay = 120): void {
   clearTimeout(timer);
-  timer = setTimeout(() => void update(), delay);
+  timer = setTimeout(() => {
+    timer = undefined;
+    inFlight = update();
+  }, delay);
+}
+
+/** Drops queued runs; true if one was waiting (the view then lags the inputs). */
+function cancelRuns(): boolean {
+  const dropped = timer !== undefined || state.pending;
+  clearTimeout(timer);
+  timer = undefined;
+  state.pending = false;
+  return dropped;
+}
+
+async function runsSettled(): Promise<void> {
+  while (state.running) await inFlight;
 }
 
 async function update(): Promise<void> {
@@ -180,7 +202,7 @@ async function update(): Promise<void> {
   }
   if (state.pending) {
     state.pending = false;
-    void update();
+    inFlight = update();
   }
 }
 
