@@ -11,7 +11,9 @@
  * the gradient.
  *
  * Backends: `wasm-2t` / `wasm-1t` (advkit's kernels, XNNPACK threads),
- * `wasm-stock` (TF.js's own kernels and gradients, one thread), `cpu`.
+ * `wasm-2t-autodiff` (the same kernels through TF.js's autodiff instead of
+ * the layer plans of `src/attacks/layer-plan.ts`), `wasm-stock` (TF.js's
+ * own kernels and gradients, one thread), `cpu`.
  * Every figure is a median after warm-up; on a shared machine they move
  * from run to run, which is why all columns come from one process.
  *
@@ -22,6 +24,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
+import { useLayerPlans } from '../src/attacks/layer-plan.js';
 import { useKernels, wasmThreads } from '../src/backend/index.js';
 import { type BackendName, Classifier, createRng, FGSM, PGD, setBackend } from '../src/index.js';
 import { type BenchModelName, buildBenchModel } from './models.js';
@@ -104,12 +107,14 @@ function skipReason(
 
 /** Start a bench backend (`wasm-<n>t`, `wasm-stock`, `cpu`, …); returns its label. */
 async function startBackend(spec: string): Promise<string> {
-  const threads = /^wasm-(\d+)t$/.exec(spec);
+  const threads = /^wasm-(\d+)t(-autodiff)?$/.exec(spec);
   if (threads) {
     await setBackend('wasm', { threads: Number(threads[1]) });
     useKernels('advkit');
-    return `wasm-${wasmThreads()}t`;
+    useLayerPlans(!threads[2]);
+    return `wasm-${wasmThreads()}t${threads[2] ?? ''}`;
   }
+  useLayerPlans(true);
   if (spec === 'wasm-stock') {
     await setBackend('wasm', { threads: 1 });
     useKernels('stock');

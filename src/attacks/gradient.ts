@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { withInputOnlyGradients } from '../backend/index.js';
 import type { Classifier } from '../model/classifier.js';
 import { type LossName, objective } from '../threat-model/losses.js';
+import { type LayerPlan, layerPlan, PlanMismatch } from './layer-plan.js';
 import { gradientChunk, memoryBounded, recordForwardBytes } from './memory-budget.js';
 
 export interface GradientStep {
@@ -50,6 +51,18 @@ function gradientOf(
   targets: tf.Tensor1D | undefined,
   measure = false,
 ): GradientStep {
+  const plan =
+    model.info.kind === 'layers-model' && model.info.mode === 'eval'
+      ? layerPlan(model.network as tf.LayersModel)
+      : undefined;
+  if (plan) {
+    try {
+      return planGradient(model, plan, x, labels, loss, targets, measure);
+    } catch (e) {
+      // A layer met an input its step does not cover: TF.js's autodiff does.
+      if (!(e instanceof PlanMismatch)) throw e;
+    }
+  }
   let logits: tf.Tensor2D | undefined;
   let obj: tf.Tensor1D | undefined;
   const f = (xi: tf.Tensor4D): tf.Scalar => {
@@ -64,6 +77,59 @@ function gradientOf(
   // Attacks never use weight gradients: skip computing them.
   const { value, grad } = withInputOnlyGradients(() => tf.valueAndGrad(f)(x));
   value.dispose();
+  return step(grad as tf.Tensor4D, logits as tf.Tensor2D, obj as tf.Tensor1D);
+}
+
+/** `gradientOf` through the model's layer plan (see `layer-plan.ts`). */
+function planGradient(
+  model: Classifier,
+  plan: LayerPlan,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  loss: LossName,
+  targets: tf.Tensor1D | undefined,
+  measure: boolean,
+): GradientStep {
+  const before = measure ? tf.memory().numBytes : 0;
+  const input = model.networkInput(x);
+  const free = (t: tf.Tensor) => {
+    if (t !== x) t.dispose();
+  };
+  let pass: ReturnType<LayerPlan['run']>;
+  try {
+    pass = plan.run(input);
+  } catch (e) {
+    free(input);
+    throw e;
+  }
+  if (measure) recordForwardBytes(model, (tf.memory().numBytes - before) / x.shape[0]);
+  let logits: tf.Tensor2D | undefined;
+  let obj: tf.Tensor1D | undefined;
+  let dOutput: tf.Tensor2D;
+  try {
+    const head = tf.valueAndGrad((out: tf.Tensor2D): tf.Scalar => {
+      const z = model.logitsFromOutput(plan.outputSoftmax ? tf.softmax(out) : out);
+      const o = objective(loss, z, labels, targets);
+      logits = tf.keep(z);
+      obj = tf.keep(o);
+      return tf.sum(o);
+    })(pass.output);
+    head.value.dispose();
+    dOutput = head.grad as tf.Tensor2D;
+  } catch (e) {
+    pass.release();
+    if (pass.output !== logits) pass.output.dispose();
+    free(input);
+    throw e;
+  }
+  const dInput = pass.backward(dOutput);
+  if (pass.output !== logits) pass.output.dispose();
+  dOutput.dispose();
+  if (input === x) return step(dInput, logits as tf.Tensor2D, obj as tf.Tensor1D);
+  // The preprocessing's vector-Jacobian product, by TF.js's autodiff.
+  input.dispose();
+  const grad = tf.grad((xi) => tf.sum(tf.mul(model.networkInput(xi as tf.Tensor4D), dInput)))(x);
+  dInput.dispose();
   return step(grad as tf.Tensor4D, logits as tf.Tensor2D, obj as tf.Tensor1D);
 }
 

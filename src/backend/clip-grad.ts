@@ -18,7 +18,8 @@ import { simdKernels } from './simd/index.js';
 export const CLIP_GRAD = 'AdvkitClipGrad';
 const NAN_BITS = 0x7fc00000;
 
-interface Attrs {
+/** Which x let the gradient through: min < x (openMin) or min ≤ x, and x ≤ max. */
+export interface ClipMask {
   min: number;
   max: number;
   /** x = min is outside and NaN stays NaN (Relu's `step(x)`); else ClipByValue's mask. */
@@ -29,7 +30,7 @@ export function clipGradValues(
   dy: Float32Array,
   x: Float32Array,
   dx: Float32Array,
-  { min, max, openMin }: Attrs,
+  { min, max, openMin }: ClipMask,
 ): Float32Array {
   const dyBits = new Int32Array(dy.buffer, dy.byteOffset, dy.length);
   const dxBits = new Int32Array(dx.buffer, dx.byteOffset, dx.length);
@@ -55,7 +56,7 @@ export function clipGradKernelConfig(backendName: string): tf.KernelConfig {
       const { dy, x } = inputs as { dy: Info; x: Info };
       const heap = heapViews(backend);
       if (heap == null) throw new Error(`advkit: ${CLIP_GRAD} needs the wasm heap`);
-      const a = attrs as unknown as Attrs;
+      const a = attrs as unknown as ClipMask;
       const out = heap.makeOutput(x.shape, 'float32');
       const simd = simdKernels(backend);
       if (simd != null) simd.clipGrad(dy, x, out, a.min, a.max, a.openMin);
@@ -65,21 +66,24 @@ export function clipGradKernelConfig(backendName: string): tf.KernelConfig {
   };
 }
 
-const RELU: Attrs = { min: 0, max: Number.POSITIVE_INFINITY, openMin: true };
+export const RELU_MASK: ClipMask = { min: 0, max: Number.POSITIVE_INFINITY, openMin: true };
 
-function clipGrad(dy: tf.Tensor, x: tf.Tensor, attrs: Attrs): tf.Tensor {
+/** `dy` where x passes `mask`, else 0, in one pass where the backend allows. */
+export function clipGradient(dy: tf.Tensor, x: tf.Tensor, attrs: ClipMask): tf.Tensor {
   const fast =
     x.dtype === 'float32' &&
     dy.dtype === 'float32' &&
     tf.util.arraysEqual(dy.shape, x.shape) &&
     tf.getKernel(CLIP_GRAD, tf.getBackend()) != null &&
-    (attrs !== RELU || simdKernels(tf.backend()) != null);
+    (attrs !== RELU_MASK || simdKernels(tf.backend()) != null);
   if (fast) return tf.engine().runKernel(CLIP_GRAD, { dy, x }, attrs as unknown as tf.NamedAttrMap);
-  if (attrs === RELU) return tf.mul(dy, tf.step(tf.cast(x, 'float32')));
-  if (attrs.openMin)
-    return tf.mul(dy, tf.cast(tf.mul(tf.lessEqual(x, attrs.max), tf.step(x)), 'float32'));
-  const inside = tf.logicalAnd(tf.greaterEqual(x, attrs.min), tf.lessEqual(x, attrs.max));
-  return tf.where(inside, dy, tf.zerosLike(dy));
+  return tf.tidy(() => {
+    if (attrs === RELU_MASK) return tf.mul(dy, tf.step(tf.cast(x, 'float32')));
+    if (attrs.openMin)
+      return tf.mul(dy, tf.cast(tf.mul(tf.lessEqual(x, attrs.max), tf.step(x)), 'float32'));
+    const inside = tf.logicalAnd(tf.greaterEqual(x, attrs.min), tf.lessEqual(x, attrs.max));
+    return tf.where(inside, dy, tf.zerosLike(dy));
+  });
 }
 
 export const clipByValueGradConfig: tf.GradConfig = {
@@ -90,7 +94,7 @@ export const clipByValueGradConfig: tf.GradConfig = {
     const { clipValueMin, clipValueMax } = attrs as { clipValueMin: number; clipValueMax: number };
     return {
       x: () =>
-        clipGrad(dy as tf.Tensor, x, { min: clipValueMin, max: clipValueMax, openMin: false }),
+        clipGradient(dy as tf.Tensor, x, { min: clipValueMin, max: clipValueMax, openMin: false }),
     };
   },
 };
@@ -100,7 +104,7 @@ export const relu6GradConfig: tf.GradConfig = {
   inputsToSave: ['x'],
   gradFunc: (dy, saved) => {
     const [x] = saved;
-    return { x: () => clipGrad(dy as tf.Tensor, x, { min: 0, max: 6, openMin: true }) };
+    return { x: () => clipGradient(dy as tf.Tensor, x, { min: 0, max: 6, openMin: true }) };
   },
 };
 
@@ -109,7 +113,7 @@ export const reluGradConfig: tf.GradConfig = {
   inputsToSave: ['x'],
   gradFunc: (dy, saved) => {
     const [x] = saved;
-    return { x: () => clipGrad(dy as tf.Tensor, x, RELU) };
+    return { x: () => clipGradient(dy as tf.Tensor, x, RELU_MASK) };
   },
 };
 
@@ -120,7 +124,7 @@ export const clipGradGradConfig: tf.GradConfig = {
   gradFunc: (g, saved, attrs) => {
     const [x] = saved;
     return {
-      dy: () => clipGrad(g as tf.Tensor, x, attrs as unknown as Attrs),
+      dy: () => clipGradient(g as tf.Tensor, x, attrs as unknown as ClipMask),
       x: () => tf.zerosLike(x),
     };
   },

@@ -30,6 +30,7 @@ import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthToSpaceConfig } from './depth-to-space.js';
 import { depthwiseBackpropFilterConfig } from './depthwise-backprop-filter.js';
 import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
+import { foldedConvConfig, foldedConvInputGradConfig } from './folded-conv.js';
 import { castConfig, identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { sliceConfig } from './slice.js';
@@ -42,6 +43,12 @@ const advkitKernels = new Map<string, tf.KernelConfig>();
 let advkitGradients: tf.GradConfig[] = [];
 const stockGradients = new Map<string, tf.GradConfig>();
 let registered = false;
+let inUse: 'advkit' | 'stock' = 'advkit';
+
+/** False while `useKernels('stock')` is in effect. */
+export function advkitKernelsInUse(): boolean {
+  return inUse === 'advkit';
+}
 
 /** Put `make`'s kernel in place of the backend's own (kept for `stockKernel`). */
 function override(backendName: string, kernelName: string, make: Factory): void {
@@ -71,6 +78,7 @@ function swapKernel(config: tf.KernelConfig, key: string): void {
  */
 export function useKernels(which: 'advkit' | 'stock'): void {
   registerAdvkitKernels();
+  inUse = which;
   for (const [key, mine] of advkitKernels) {
     // Kernels TF.js lacks (wasm Conv2DBackpropFilter, depthwise backprops) stay.
     swapKernel(which === 'advkit' ? mine : (stockKernels.get(key) ?? mine), key);
@@ -115,6 +123,11 @@ export function registerAdvkitKernels(): void {
   override('cpu', tf.DepthwiseConv2dNativeBackpropFilter, depthwiseBackpropFilterConfig);
   for (const b of ['wasm', 'cpu', 'webgl', 'webgpu']) {
     if (tf.getKernel(tf.FusedBatchNorm, b) != null) override(b, tf.FusedBatchNorm, batchNormConfig);
+  }
+  for (const b of ['wasm', 'cpu', 'webgl']) {
+    if (tf.getKernel(tf.FusedConv2D, b) == null) continue;
+    tf.registerKernel(foldedConvConfig(b));
+    tf.registerKernel(foldedConvInputGradConfig(b));
   }
   tf.registerKernel(clipGradKernelConfig('wasm'));
   tf.registerGradient(clipGradGradConfig);

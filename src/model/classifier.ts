@@ -205,12 +205,21 @@ export class Classifier {
    * same probabilities, so no softmax is ever applied twice.
    */
   logits(x: tf.Tensor4D): tf.Tensor2D {
+    return tf.tidy(() => this.logitsFromOutput(this.forward(this.networkInput(x))));
+  }
+
+  /** The network's input for pixel-space `x`: `x` preprocessed (`x` itself without preprocessing). */
+  networkInput(x: tf.Tensor4D): tf.Tensor4D {
+    return tf.tidy(() => this.pre.apply(x));
+  }
+
+  /** `logits` from the network's raw output (log-probabilities for a probability output). */
+  logitsFromOutput(out: tf.Tensor): tf.Tensor2D {
     return tf.tidy((): tf.Tensor2D => {
-      const out = this.forward(this.pre.apply(x)) as tf.Tensor2D;
       const f = out.dtype === 'float32' ? out : tf.cast(out, 'float32');
       return this.info.output === 'probabilities'
         ? (tf.log(tf.maximum(f, 1e-30)) as tf.Tensor2D)
-        : f;
+        : (f as tf.Tensor2D);
     });
   }
 

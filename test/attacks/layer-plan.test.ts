@@ -1,0 +1,285 @@
+/**
+ * The layer plan (`src/attacks/layer-plan.ts`) gives the input gradient,
+ * logits and objective of TF.js's autodiff, for every layer kind it plans,
+ * on wasm and cpu; models it cannot plan fall back; nothing leaks.
+ */
+import assert from 'node:assert/strict';
+import { after, test } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import { buildBenchModel } from '../../bench/models.js';
+import { objectiveGradient } from '../../src/attacks/gradient.js';
+import { layerPlan, noPlanReason, useLayerPlans } from '../../src/attacks/layer-plan.js';
+import { setBackend, useKernels } from '../../src/backend/index.js';
+import { Classifier, type ClassifierOptions } from '../../src/model/classifier.js';
+import type { LossName } from '../../src/threat-model/losses.js';
+import { assertClose, seeded } from '../backend/helpers.js';
+
+after(() => {
+  useLayerPlans(true);
+  useKernels('advkit');
+});
+
+let seed = 1;
+const init = () => tf.initializers.glorotNormal({ seed: seed++ });
+
+/** Conv, pooling, dense, dropout and a final softmax (a probability output). */
+function sequentialNet(): tf.LayersModel {
+  seed = 1;
+  return tf.sequential({
+    layers: [
+      tf.layers.conv2d({
+        inputShape: [9, 9, 2],
+        filters: 4,
+        kernelSize: 3,
+        strides: 2,
+        padding: 'same',
+        activation: 'relu',
+        kernelInitializer: init(),
+        biasInitializer: 'randomNormal',
+      }),
+      tf.layers.maxPooling2d({ poolSize: 2, strides: 1 }),
+      tf.layers.conv2d({
+        filters: 3,
+        kernelSize: 2,
+        activation: 'sigmoid',
+        useBias: false,
+        kernelInitializer: init(),
+      }),
+      tf.layers.averagePooling2d({ poolSize: 2, strides: 1, padding: 'same' }),
+      tf.layers.conv2d({
+        filters: 3,
+        kernelSize: 1,
+        activation: 'tanh',
+        kernelInitializer: init(),
+      }),
+      tf.layers.flatten(),
+      tf.layers.dropout({ rate: 0.5 }),
+      tf.layers.dense({ units: 6, activation: 'relu6', kernelInitializer: init() }),
+      tf.layers.dense({ units: 4, activation: 'softmax', kernelInitializer: init() }),
+    ],
+  });
+}
+
+/** Batch norm, ReLU layers, depthwise conv, residual add, padding, concatenation. */
+function graphNet(): tf.LayersModel {
+  seed = 1;
+  const input = tf.input({ shape: [8, 8, 3] });
+  const conv = (x: tf.SymbolicTensor, filters: number, kernel: number, stride = 1) =>
+    tf.layers
+      .conv2d({
+        filters,
+        kernelSize: kernel,
+        strides: stride,
+        padding: 'same',
+        useBias: false,
+        kernelInitializer: init(),
+      })
+      .apply(x) as tf.SymbolicTensor;
+  const bn = (x: tf.SymbolicTensor, scale = true) =>
+    tf.layers
+      .batchNormalization({
+        scale,
+        center: scale,
+        gammaInitializer: 'randomUniform',
+        betaInitializer: 'randomNormal',
+        movingMeanInitializer: 'randomNormal',
+        movingVarianceInitializer: 'ones',
+      })
+      .apply(x) as tf.SymbolicTensor;
+  let x = tf.layers.reLU().apply(bn(conv(input, 4, 3))) as tf.SymbolicTensor;
+  let y = tf.layers
+    .depthwiseConv2d({
+      kernelSize: 3,
+      strides: 2,
+      padding: 'same',
+      depthwiseInitializer: init(),
+      activation: 'relu',
+    })
+    .apply(x) as tf.SymbolicTensor;
+  y = tf.layers.reLU({ maxValue: 6 }).apply(bn(conv(y, 4, 1), false)) as tf.SymbolicTensor;
+  const shortcut = bn(conv(x, 4, 1, 2));
+  x = tf.layers.add().apply([y, shortcut]) as tf.SymbolicTensor;
+  const padded = tf.layers
+    .zeroPadding2d({
+      padding: [
+        [1, 0],
+        [0, 1],
+      ],
+    })
+    .apply(x) as tf.SymbolicTensor;
+  const branch = tf.layers
+    .conv2d({ filters: 2, kernelSize: 2, kernelInitializer: init() })
+    .apply(padded) as tf.SymbolicTensor;
+  x = tf.layers.concatenate().apply([x, branch]) as tf.SymbolicTensor;
+  x = tf.layers.activation({ activation: 'relu' }).apply(x) as tf.SymbolicTensor;
+  x = tf.layers.globalAveragePooling2d({}).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 5, kernelInitializer: init() }).apply(x);
+  return tf.model({ inputs: input, outputs: out as tf.SymbolicTensor });
+}
+
+interface Result {
+  grad: Float32Array;
+  logits: Float32Array;
+  objective: Float32Array;
+}
+
+function gradientWith(
+  plans: boolean,
+  model: Classifier,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+  loss: LossName,
+  targets?: tf.Tensor1D,
+): Result {
+  useLayerPlans(plans);
+  const before = tf.memory().numTensors;
+  const g = objectiveGradient(model, x, labels, loss, targets);
+  const r = {
+    grad: g.grad.dataSync() as Float32Array,
+    logits: g.logits.dataSync() as Float32Array,
+    objective: g.objective.dataSync() as Float32Array,
+  };
+  g.dispose();
+  assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
+  useLayerPlans(true);
+  return r;
+}
+
+function compare(
+  net: tf.LayersModel,
+  options: ClassifierOptions,
+  loss: LossName,
+  inputs = seeded(3 * size(net), 7, 0, 1),
+  targeted = false,
+): void {
+  const model = Classifier.create(net, options);
+  assert.ok(layerPlan(net), `planned (${noPlanReason(net)})`);
+  const x = tf.tensor4d(inputs, [3, ...model.inputShape]);
+  const labels = tf.tensor1d([1, 3, 0], 'int32');
+  const targets = targeted ? tf.tensor1d([0, 1, 2], 'int32') : undefined;
+  const planned = gradientWith(true, model, x, labels, loss, targets);
+  const autodiff = gradientWith(false, model, x, labels, loss, targets);
+  tf.dispose([x, labels, ...(targets ? [targets] : [])]);
+  const peak = autodiff.grad.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  assert.ok(peak > 0, 'the gradient is not zero');
+  assertClose(planned.grad, autodiff.grad, `${loss} gradient`, 1e-5 * peak, 1e-3);
+  assertClose(planned.logits, autodiff.logits, 'logits', 1e-5, 1e-4);
+  assertClose(planned.objective, autodiff.objective, 'objective', 1e-5, 1e-4);
+  model.dispose();
+}
+
+function size(net: tf.LayersModel): number {
+  return (net.inputs[0].shape.slice(1) as number[]).reduce((a, b) => a * b, 1);
+}
+
+for (const backend of ['wasm', 'cpu'] as const) {
+  test(`${backend}: a sequential net's gradient equals autodiff (softmax output, CE and CW)`, async () => {
+    await setBackend(backend);
+    const net = sequentialNet();
+    compare(net, {}, 'ce');
+    compare(net, {}, 'cw', undefined, true);
+    net.dispose();
+  });
+
+  test(`${backend}: a graph with batch norm, depthwise, add and concatenate equals autodiff`, async () => {
+    await setBackend(backend);
+    const net = graphNet();
+    // conv → batch norm → ReLU and conv → batch norm run as folded convolutions.
+    const folded = layerPlan(net)?.layers.filter((l) => l.includes('+')) ?? [];
+    assert.deepEqual(
+      folded.map((l) => l.split('+').length),
+      [3, 2, 2],
+    );
+    compare(net, {}, 'ce');
+    compare(net, { preprocess: { mean: [0.5, 0.4, 0.3], std: [0.2, 0.3, 0.25] } }, 'ce');
+    compare(net, { bounds: [0, 255] }, 'ce', seeded(3 * size(net), 9, 0, 255));
+    net.dispose();
+  });
+}
+
+test('ReLU masks at their edges (x = 0, x = max) equal autodiff exactly', async () => {
+  await setBackend('wasm');
+  const input = tf.input({ shape: [2, 3, 1] });
+  const capped = tf.layers.reLU({ maxValue: 6 }).apply(input) as tf.SymbolicTensor;
+  const plain = tf.layers.activation({ activation: 'relu' }).apply(input) as tf.SymbolicTensor;
+  const joined = tf.layers.concatenate().apply([capped, plain]) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({ units: 3, kernelInitializer: 'ones' })
+    .apply(tf.layers.flatten().apply(joined) as tf.SymbolicTensor) as tf.SymbolicTensor;
+  const net = tf.model({ inputs: input, outputs: out });
+  const model = Classifier.create(net, { bounds: [-10, 10] });
+  const x = tf.tensor4d([-1, 0, 3, 6, 7, -0, 0, 6, 6, 0, 2, 9, -3, 6, 0, 1, 7, 6], [3, 2, 3, 1]);
+  const labels = tf.tensor1d([0, 1, 2], 'int32');
+  const planned = gradientWith(true, model, x, labels, 'ce');
+  const autodiff = gradientWith(false, model, x, labels, 'ce');
+  assert.deepEqual([...planned.grad], [...autodiff.grad]);
+  tf.dispose([x, labels]);
+  net.dispose();
+});
+
+test('models with a layer the plan does not cover fall back to autodiff', async () => {
+  await setBackend('wasm');
+  const elu = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [6, 6, 1], filters: 2, kernelSize: 2, activation: 'elu' }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3 }),
+    ],
+  });
+  assert.match(noPlanReason(elu) ?? '', /activation "elu"/);
+  const upsampled = tf.sequential({
+    layers: [
+      tf.layers.upSampling2d({ inputShape: [3, 3, 1] }),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 3 }),
+    ],
+  });
+  assert.match(noPlanReason(upsampled) ?? '', /UpSampling2D/);
+  for (const net of [elu, upsampled]) {
+    const model = Classifier.create(net);
+    const x = tf.tensor4d(seeded(2 * size(net), 3, 0, 1), [2, ...model.inputShape]);
+    const labels = tf.tensor1d([0, 2], 'int32');
+    const before = tf.memory().numTensors;
+    const g = objectiveGradient(model, x, labels, 'ce');
+    assert.ok(g.grad.abs().max().dataSync()[0] > 0);
+    g.dispose();
+    assert.equal(tf.memory().numTensors, before + 2);
+    tf.dispose([x, labels]);
+    net.dispose();
+  }
+});
+
+test('the benchmark models are planned; train mode and stock kernels are not', async () => {
+  await setBackend('wasm');
+  for (const name of ['mnist-cnn', 'resnet-small', 'mobilenetv2'] as const) {
+    const { model } = buildBenchModel(name);
+    assert.equal(noPlanReason(model), undefined, name);
+    model.dispose();
+  }
+  const net = sequentialNet();
+  assert.ok(layerPlan(net));
+  useKernels('stock');
+  assert.equal(layerPlan(net), undefined, 'stock kernels compare against autodiff');
+  useKernels('advkit');
+  net.dispose();
+  // Train mode uses batch statistics, which a plan does not compute: the
+  // gradient is autodiff's whether plans are on or off.
+  // (tfjs-layers cannot train a batch norm with scale: false, so not graphNet.)
+  const graph = tf.sequential({
+    layers: [
+      tf.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3 }),
+      tf.layers.batchNormalization(),
+      tf.layers.reLU(),
+      tf.layers.flatten(),
+      tf.layers.dense({ units: 5 }),
+    ],
+  });
+  const model = Classifier.create(graph, { mode: 'train' });
+  const x = tf.tensor4d(seeded(3 * size(graph), 5, 0, 1), [3, ...model.inputShape]);
+  const labels = tf.tensor1d([0, 2, 4], 'int32');
+  const on = gradientWith(true, model, x, labels, 'ce');
+  const off = gradientWith(false, model, x, labels, 'ce');
+  assert.deepEqual([...on.grad], [...off.grad]);
+  tf.dispose([x, labels]);
+  graph.dispose();
+});
