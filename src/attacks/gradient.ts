@@ -9,7 +9,8 @@ import * as tf from '@tensorflow/tfjs';
 import { withInputOnlyGradients } from '../backend/index.js';
 import type { Classifier } from '../model/classifier.js';
 import { type LossName, objective } from '../threat-model/losses.js';
-import { type LayerPlan, layerPlan, PlanMismatch } from './layer-plan.js';
+import { type LayerPlan, layerPlan } from './layer-plan.js';
+import { PlanMismatch } from './layer-steps.js';
 import { gradientChunk, memoryBounded, recordForwardBytes } from './memory-budget.js';
 
 export interface GradientStep {
