@@ -12,7 +12,7 @@
  *
  * Backends: `wasm-2t` / `wasm-1t` (advkit's kernels, XNNPACK threads),
  * `wasm-2t-autodiff` (the same kernels through TF.js's autodiff instead of
- * the layer plans of `src/attacks/layer-plan.ts`), `wasm-stock` (TF.js's
+ * the layer plans of `src/model/layer-plan.ts`), `wasm-stock` (TF.js's
  * own kernels and gradients, one thread), `cpu`.
  * Every figure is a median after warm-up; on a shared machine they move
  * from run to run, which is why all columns come from one process.
@@ -24,7 +24,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { useLayerPlans } from '../src/attacks/layer-plan.js';
+import { useLayerPlans } from '../src/model/layer-plan.js';
 import { useKernels, wasmThreads } from '../src/backend/index.js';
 import { type BackendName, Classifier, createRng, FGSM, PGD, setBackend } from '../src/index.js';
 import { type BenchModelName, buildBenchModel } from './models.js';

@@ -24,6 +24,7 @@ export {
   type Network,
   type OutputKind,
 } from './model/classifier.js';
+export { noPlanReason, useLayerPlans } from './model/layer-plan.js';
 export {
   artifactsFormat,
   checksumArtifacts,

@@ -8,9 +8,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { withInputOnlyGradients } from '../backend/index.js';
 import type { Classifier } from '../model/classifier.js';
+import type { LayerPlan } from '../model/layer-plan.js';
+import { PlanMismatch } from '../model/layer-steps.js';
 import { type LossName, objective } from '../threat-model/losses.js';
-import { type LayerPlan, layerPlan } from './layer-plan.js';
-import { PlanMismatch } from './layer-steps.js';
 import { gradientChunk, memoryBounded, recordForwardBytes } from './memory-budget.js';
 
 export interface GradientStep {
@@ -31,7 +31,7 @@ export function objectiveGradient(
   // A model in 'train' mode is never split: batch norm uses batch statistics.
   if (!memoryBounded() || model.info.mode === 'train')
     return gradientOf(model, x, labels, loss, targets);
-  const chunk = gradientChunk(model);
+  const chunk = gradientChunk(model, model.plan() ? 'plan' : 'autodiff');
   if (chunk === undefined) {
     // First gradient of this model: measure it on one example.
     if (n === 1) return gradientOf(model, x, labels, loss, targets, true);
@@ -52,10 +52,7 @@ function gradientOf(
   targets: tf.Tensor1D | undefined,
   measure = false,
 ): GradientStep {
-  const plan =
-    model.info.kind === 'layers-model' && model.info.mode === 'eval'
-      ? layerPlan(model.network as tf.LayersModel)
-      : undefined;
+  const plan = model.plan();
   if (plan) {
     try {
       return planGradient(model, plan, x, labels, loss, targets, measure);
@@ -69,7 +66,7 @@ function gradientOf(
   const f = (xi: tf.Tensor4D): tf.Scalar => {
     const before = measure ? tf.memory().numBytes : 0;
     const z = model.logits(xi);
-    if (measure) recordForwardBytes(model, (tf.memory().numBytes - before) / xi.shape[0]);
+    if (measure) recordForwardBytes(model, 'autodiff', (tf.memory().numBytes - before) / xi.shape[0]);
     const o = objective(loss, z, labels, targets);
     logits = tf.keep(z);
     obj = tf.keep(o);
@@ -103,7 +100,7 @@ function planGradient(
     free(input);
     throw e;
   }
-  if (measure) recordForwardBytes(model, (tf.memory().numBytes - before) / x.shape[0]);
+  if (measure) recordForwardBytes(model, 'plan', (tf.memory().numBytes - before) / x.shape[0]);
   let logits: tf.Tensor2D | undefined;
   let obj: tf.Tensor1D | undefined;
   let dOutput: tf.Tensor2D;

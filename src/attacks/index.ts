@@ -15,7 +15,6 @@ export { FGSMRandomStart, type FGSMRandomStartOptions } from './fgsm-random-star
 export type { AttackContext, BaseOptions } from './fixed-epsilon.js';
 export { FixedEpsilonAttack } from './fixed-epsilon.js';
 export { objectiveGradient } from './gradient.js';
-export { noPlanReason, useLayerPlans } from './layer-plan.js';
 export { setGradientBudget, WASM_GRADIENT_BUDGET } from './memory-budget.js';
 export { MIFGSM, type MIFGSMOptions } from './mifgsm.js';
 export { PGD, type PGDOptions } from './pgd.js';

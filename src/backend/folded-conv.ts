@@ -2,7 +2,7 @@
  * A convolution followed by an inference-mode batch norm is one convolution
  * whose filter and bias absorb the batch norm: with s = γ/√(σ² + ε) per
  * output channel, `bn(conv(x, W) + b) = conv(x, W·s) + (b − μ)·s + β`. The
- * layer plans (`src/attacks/layer-plan.ts`) run a Conv2D / DepthwiseConv2D
+ * layer plans (`src/model/layer-plan.ts`) run a Conv2D / DepthwiseConv2D
  * → BatchNormalization pair (and a ReLU after it) as kernel
  * `AdvkitFoldedConv2D`, and its input gradient as
  * `AdvkitFoldedConv2DBackpropInput` (the folded filter's `Conv2DBackpropInput`),

@@ -8,6 +8,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.js';
 import { type Bounds, checkBounds, DEFAULT_BOUNDS } from '../threat-model/bounds.js';
+import { type LayerPlan, layerPlan } from './layer-plan.js';
+import { PlanMismatch } from './layer-steps.js';
 import { type PreparedPreprocess, type Preprocess, preparePreprocess } from './preprocess.js';
 
 export type ModelFunction = (x: tf.Tensor4D) => tf.Tensor;
@@ -205,7 +207,30 @@ export class Classifier {
    * same probabilities, so no softmax is ever applied twice.
    */
   logits(x: tf.Tensor4D): tf.Tensor2D {
+    const plan = this.plan();
+    // Under a gradient tape the plan's kernels (which have no gradients of
+    // their own) must not run: the tape needs TF.js's ops.
+    if (plan && tf.engine().state.gradientDepth === 0) {
+      try {
+        return tf.tidy(() => {
+          const out = plan.forward(this.networkInput(x));
+          return this.logitsFromOutput(plan.outputSoftmax ? tf.softmax(out) : out);
+        });
+      } catch (e) {
+        if (!(e instanceof PlanMismatch)) throw e;
+      }
+    }
     return tf.tidy(() => this.logitsFromOutput(this.forward(this.networkInput(x))));
+  }
+
+  /**
+   * The network's layer plan (`layer-plan.ts`): for a tfjs-layers model in
+   * 'eval' mode whose layers all have steps; else undefined.
+   */
+  plan(): LayerPlan | undefined {
+    return this.info.kind === 'layers-model' && this.info.mode === 'eval'
+      ? layerPlan(this.network as tf.LayersModel)
+      : undefined;
   }
 
   /** The network's input for pixel-space `x`: `x` preprocessed (`x` itself without preprocessing). */

@@ -1,5 +1,5 @@
 /**
- * The layer plan (`src/attacks/layer-plan.ts`) gives the input gradient,
+ * The layer plan (`src/model/layer-plan.ts`) gives the input gradient,
  * logits and objective of TF.js's autodiff, for every layer kind it plans,
  * on wasm and cpu; models it cannot plan fall back; nothing leaks.
  */
@@ -8,9 +8,9 @@ import { after, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildBenchModel } from '../../bench/models.js';
 import { objectiveGradient } from '../../src/attacks/gradient.js';
-import { layerPlan, noPlanReason, useLayerPlans } from '../../src/attacks/layer-plan.js';
 import { setBackend, useKernels } from '../../src/backend/index.js';
 import { Classifier, type ClassifierOptions } from '../../src/model/classifier.js';
+import { layerPlan, noPlanReason, useLayerPlans } from '../../src/model/layer-plan.js';
 import type { LossName } from '../../src/threat-model/losses.js';
 import { assertClose, seeded } from '../backend/helpers.js';
 
@@ -282,4 +282,22 @@ test('the benchmark models are planned; train mode and stock kernels are not', a
   assert.deepEqual([...on.grad], [...off.grad]);
   tf.dispose([x, labels]);
   graph.dispose();
+});
+
+test('Classifier.logits runs the plan forward, and TF.js ops under a gradient tape', async () => {
+  await setBackend('wasm');
+  const net = graphNet();
+  const model = Classifier.create(net);
+  const x = tf.tensor4d(seeded(3 * size(net), 11, 0, 1), [3, ...model.inputShape]);
+  const before = tf.memory().numTensors;
+  const planned = model.logits(x);
+  assert.equal(tf.memory().numTensors, before + 1, 'only the logits are left');
+  const applied = net.apply(x) as tf.Tensor;
+  assertClose(planned.dataSync(), applied.dataSync(), 'logits', 1e-5, 1e-4);
+  // Under tf.grad the plan's kernels (no gradients registered) must not run.
+  const g = tf.grad((xi) => tf.sum(model.logits(xi as tf.Tensor4D)))(x);
+  assert.ok((g.abs().max().dataSync()[0] ?? 0) > 0);
+  tf.dispose([planned, applied, g, x]);
+  model.dispose();
+  net.dispose();
 });

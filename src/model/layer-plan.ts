@@ -44,7 +44,10 @@ export interface LayerPass {
 }
 
 export interface LayerPlan {
+  /** A forward pass that keeps what the backward pass needs. */
   run(x: tf.Tensor4D): LayerPass;
+  /** The network's output alone (see `LayerPass.output`), keeping nothing. */
+  forward(x: tf.Tensor4D): tf.Tensor2D;
   /** The model ends in a softmax that `output` leaves for the caller to apply. */
   outputSoftmax: boolean;
   /** Layer names in execution order (for tests and diagnostics). */
@@ -141,6 +144,9 @@ function buildPlan(model: tf.LayersModel): LayerPlan | string {
     }
     const maker = makers[kind];
     if (!maker) return `no plan for ${kind} layers (${layer.name})`;
+    // TF.js's Dense also takes rank-3+ inputs (per position); plans do rank 2.
+    const inRank = (layer.input as { shape?: unknown[] }).shape?.length;
+    if (kind === 'Dense' && inRank !== 2) return `${layer.name}: Dense on a rank-${inRank} input`;
     const out = idsOf(layer.output);
     if (out.length !== 1) return `layer ${layer.name} has several outputs`;
     const cfg = layer.getConfig() as Config;
@@ -157,7 +163,8 @@ function buildPlan(model: tf.LayersModel): LayerPlan | string {
   return {
     outputSoftmax,
     layers: order.map((n) => n.name),
-    run: (x) => runPass(order, input, output, x),
+    run: (x) => runPass(order, input, output, x, true),
+    forward: (x) => runPass(order, input, output, x, false).output,
   };
 }
 
@@ -201,7 +208,13 @@ function topological(nodes: Node[], input: number): Node[] | string {
   return order;
 }
 
-function runPass(order: Node[], input: number, output: number, x: tf.Tensor4D): LayerPass {
+function runPass(
+  order: Node[],
+  input: number,
+  output: number,
+  x: tf.Tensor4D,
+  backwardToCome: boolean,
+): LayerPass {
   // Values are freed once their last consumer has run, unless a step saved
   // them; saved tensors are counted and freed once no step needs them.
   const values = new Map<number, tf.Tensor>([[input, x]]);
@@ -224,8 +237,12 @@ function runPass(order: Node[], input: number, output: number, x: tf.Tensor4D): 
     for (const node of order) {
       const xs = node.inputs.map((i) => values.get(i) as tf.Tensor);
       const { y, saved } = node.step.forward(xs);
-      for (const t of saved) savedBy.set(t, (savedBy.get(t) ?? 0) + 1);
-      records.push({ node, saved, shapes: xs.map((t) => t.shape) });
+      if (backwardToCome) {
+        for (const t of saved) savedBy.set(t, (savedBy.get(t) ?? 0) + 1);
+        records.push({ node, saved, shapes: xs.map((t) => t.shape) });
+      } else {
+        for (const t of saved) if (t !== y && !xs.includes(t)) t.dispose();
+      }
       values.set(node.output, y);
       for (const i of node.inputs) {
         const left = (uses.get(i) as number) - 1;
