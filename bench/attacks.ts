@@ -24,9 +24,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs';
-import { useLayerPlans } from '../src/model/layer-plan.js';
 import { useKernels, wasmThreads } from '../src/backend/index.js';
 import { type BackendName, Classifier, createRng, FGSM, PGD, setBackend } from '../src/index.js';
+import { useLayerPlans } from '../src/model/layer-plan.js';
 import { type BenchModelName, buildBenchModel } from './models.js';
 import { fgsmRsStep, fgsmStep } from './steps.js';
 

@@ -66,7 +66,8 @@ function gradientOf(
   const f = (xi: tf.Tensor4D): tf.Scalar => {
     const before = measure ? tf.memory().numBytes : 0;
     const z = model.logits(xi);
-    if (measure) recordForwardBytes(model, 'autodiff', (tf.memory().numBytes - before) / xi.shape[0]);
+    if (measure)
+      recordForwardBytes(model, 'autodiff', (tf.memory().numBytes - before) / xi.shape[0]);
     const o = objective(loss, z, labels, targets);
     logits = tf.keep(z);
     obj = tf.keep(o);

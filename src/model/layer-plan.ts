@@ -153,7 +153,7 @@ function buildPlan(model: tf.LayersModel): LayerPlan | string {
     const last = out[0] === output;
     const step = maker(cfg, layer.getWeights(), last);
     if (typeof step === 'string') return `${layer.name}: ${step}`;
-    if (last && cfg.activation === 'softmax') outputSoftmax = true;
+    if (last && (cfg.activation === 'softmax' || kind === 'Softmax')) outputSoftmax = true;
     nodes.push({ name: layer.name, step, inputs: idsOf(layer.input), output: out[0] });
   }
   const order = topological(nodes, input);

@@ -102,15 +102,14 @@ const pair = (v: unknown): Pair | undefined => {
 const padOf = (v: unknown): 'valid' | 'same' | undefined =>
   v === 'valid' || v === 'same' ? v : undefined;
 
-/** The activation option of a conv / dense layer, or why it is not planned. */
-function activationOption(cfg: Config): Activation | string {
+/** A layer's `activation` option, if plans have it. */
+function activationOf(cfg: Config): Activation | undefined {
   const a = cfg.activation ?? 'linear';
-  return typeof a === 'string' && ACTIVATIONS.includes(a)
-    ? (a as Activation)
-    : `activation ${JSON.stringify(a)}`;
+  return typeof a === 'string' && ACTIVATIONS.includes(a) ? (a as Activation) : undefined;
 }
+const noActivation = (cfg: Config) => `activation ${JSON.stringify(cfg.activation)}`;
 
-export function convOptions(cfg: Config): { strides: Pair; pad: 'valid' | 'same' } | string {
+function convOptions(cfg: Config): { strides: Pair; pad: 'valid' | 'same' } | string {
   const strides = pair(cfg.strides);
   const pad = padOf(cfg.padding);
   const dilation = pair(cfg.dilationRate ?? 1);
@@ -129,12 +128,12 @@ const passThrough: Step = {
 export const makers: Record<string, Maker> = {
   Conv2D(cfg, [kernel, bias]) {
     const o = convOptions(cfg);
-    const act = activationOption(cfg);
+    const act = activationOf(cfg);
     if (typeof o === 'string') return o;
-    if (typeof act === 'string' && !ACTIVATIONS.includes(act)) return act;
+    if (act === undefined) return noActivation(cfg);
     const filter = kernel as tf.Tensor4D;
     return linearStep(
-      act as Activation,
+      act,
       (x, activation) =>
         tf.fused.conv2d({
           x: x as tf.Tensor4D,
@@ -157,12 +156,12 @@ export const makers: Record<string, Maker> = {
 
   DepthwiseConv2D(cfg, [kernel, bias]) {
     const o = convOptions(cfg);
-    const act = activationOption(cfg);
+    const act = activationOf(cfg);
     if (typeof o === 'string') return o;
-    if (typeof act === 'string' && !ACTIVATIONS.includes(act)) return act;
+    if (act === undefined) return noActivation(cfg);
     const filter = kernel as tf.Tensor4D;
     return linearStep(
-      act as Activation,
+      act,
       (x, activation) =>
         tf.fused.depthwiseConv2d({
           x: x as tf.Tensor4D,
@@ -184,13 +183,12 @@ export const makers: Record<string, Maker> = {
   },
 
   Dense(cfg, [kernel, bias], last) {
-    let act = activationOption(cfg);
     // A final softmax is left to the caller (see `outputSoftmax`).
-    if (last && cfg.activation === 'softmax') act = 'linear';
-    if (typeof act === 'string' && !ACTIVATIONS.includes(act)) return act;
+    const act = last && cfg.activation === 'softmax' ? 'linear' : activationOf(cfg);
+    if (act === undefined) return noActivation(cfg);
     const w = kernel as tf.Tensor2D;
     return linearStep(
-      act as Activation,
+      act,
       (x, activation) => {
         if (x.rank !== 2) throw new PlanMismatch(`Dense on a rank-${x.rank} input`);
         return tf.fused.matMul({
@@ -236,9 +234,15 @@ export const makers: Record<string, Maker> = {
 
   Activation(cfg, _w, last) {
     if (last && cfg.activation === 'softmax') return passThrough;
-    const a = activationOption(cfg);
-    if (!ACTIVATIONS.includes(a)) return a;
-    return activationStep(a as Activation);
+    const a = activationOf(cfg);
+    return a === undefined ? noActivation(cfg) : activationStep(a);
+  },
+
+  Softmax(cfg, _w, last) {
+    // The output is [batch, classes]: axis 1 (tfjs-layers' default) is the last.
+    const axis = [cfg.axis ?? -1].flat().join();
+    if (!last) return 'a softmax before the last layer';
+    return axis === '-1' || axis === '1' ? passThrough : `softmax on axis ${axis}`;
   },
 
   MaxPooling2D(cfg) {

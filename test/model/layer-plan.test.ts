@@ -60,6 +60,19 @@ function sequentialNet(): tf.LayersModel {
   });
 }
 
+/** Ends in a Softmax layer rather than a softmax activation. */
+function softmaxLayerNet(): tf.LayersModel {
+  seed = 5;
+  return tf.sequential({
+    layers: [
+      tf.layers.flatten({ inputShape: [3, 3, 2] }),
+      tf.layers.dense({ units: 5, activation: 'tanh', kernelInitializer: init() }),
+      tf.layers.dense({ units: 4, kernelInitializer: init() }),
+      tf.layers.softmax(),
+    ],
+  });
+}
+
 /** Batch norm, ReLU layers, depthwise conv, residual add, padding, concatenation. */
 function graphNet(): tf.LayersModel {
   seed = 1;
@@ -179,6 +192,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
     compare(net, {}, 'ce');
     compare(net, {}, 'cw', undefined, true);
     net.dispose();
+    const soft = softmaxLayerNet();
+    compare(soft, {}, 'ce');
+    soft.dispose();
   });
 
   test(`${backend}: a graph with batch norm, depthwise, add and concatenate equals autodiff`, async () => {
