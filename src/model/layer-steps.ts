@@ -125,62 +125,51 @@ const passThrough: Step = {
   backward: (dy) => [tf.clone(dy)],
 };
 
-export const makers: Record<string, Maker> = {
-  Conv2D(cfg, [kernel, bias]) {
+/** Conv2D, or DepthwiseConv2D: fused forward, `Conv2DBackpropInput` or its depthwise twin back. */
+function convolution(depthwise: boolean): Maker {
+  return (cfg, [kernel, bias]) => {
     const o = convOptions(cfg);
     const act = activationOf(cfg);
     if (typeof o === 'string') return o;
     if (act === undefined) return noActivation(cfg);
     const filter = kernel as tf.Tensor4D;
+    const { strides, pad } = o;
     return linearStep(
       act,
-      (x, activation) =>
-        tf.fused.conv2d({
+      (x, activation) => {
+        const args = {
           x: x as tf.Tensor4D,
           filter,
-          strides: o.strides,
-          pad: o.pad,
+          strides,
+          pad,
           bias: cfg.useBias ? bias : undefined,
           activation,
-        }),
+        };
+        return depthwise ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args);
+      },
       (dz, xShape) =>
-        tf.conv2dTranspose(
-          dz as tf.Tensor4D,
-          filter,
-          xShape as [number, number, number, number],
-          o.strides,
-          o.pad,
-        ),
+        depthwise
+          ? (tf
+              .engine()
+              .runKernel(
+                tf.DepthwiseConv2dNativeBackpropInput,
+                { dy: dz, filter },
+                { strides, pad, dilations: [1, 1], inputShape: xShape },
+              ) as tf.Tensor)
+          : tf.conv2dTranspose(
+              dz as tf.Tensor4D,
+              filter,
+              xShape as [number, number, number, number],
+              strides,
+              pad,
+            ),
     );
-  },
+  };
+}
 
-  DepthwiseConv2D(cfg, [kernel, bias]) {
-    const o = convOptions(cfg);
-    const act = activationOf(cfg);
-    if (typeof o === 'string') return o;
-    if (act === undefined) return noActivation(cfg);
-    const filter = kernel as tf.Tensor4D;
-    return linearStep(
-      act,
-      (x, activation) =>
-        tf.fused.depthwiseConv2d({
-          x: x as tf.Tensor4D,
-          filter,
-          strides: o.strides,
-          pad: o.pad,
-          bias: cfg.useBias ? bias : undefined,
-          activation,
-        }),
-      (dz, xShape) =>
-        tf
-          .engine()
-          .runKernel(
-            tf.DepthwiseConv2dNativeBackpropInput,
-            { dy: dz, filter },
-            { strides: o.strides, pad: o.pad, dilations: [1, 1], inputShape: xShape },
-          ) as tf.Tensor,
-    );
-  },
+export const makers: Record<string, Maker> = {
+  Conv2D: convolution(false),
+  DepthwiseConv2D: convolution(true),
 
   Dense(cfg, [kernel, bias], last) {
     // A final softmax is left to the caller (see `outputSoftmax`).
