@@ -67,6 +67,7 @@ export function clipGradKernelConfig(backendName: string): tf.KernelConfig {
 }
 
 export const RELU_MASK: ClipMask = { min: 0, max: Number.POSITIVE_INFINITY, openMin: true };
+export const RELU6_MASK: ClipMask = { min: 0, max: 6, openMin: true };
 
 /** `dy` where x passes `mask`, else 0, in one pass where the backend allows. */
 export function clipGradient(dy: tf.Tensor, x: tf.Tensor, attrs: ClipMask): tf.Tensor {
@@ -104,7 +105,7 @@ export const relu6GradConfig: tf.GradConfig = {
   inputsToSave: ['x'],
   gradFunc: (dy, saved) => {
     const [x] = saved;
-    return { x: () => clipGradient(dy as tf.Tensor, x, { min: 0, max: 6, openMin: true }) };
+    return { x: () => clipGradient(dy as tf.Tensor, x, RELU6_MASK) };
   },
 };
 

@@ -4,7 +4,7 @@
  * its input-only backward, or the reason a configuration has no step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type ClipMask, clipGradient, RELU_MASK } from '../backend/clip-grad.js';
+import { type ClipMask, clipGradient, RELU_MASK, RELU6_MASK } from '../backend/clip-grad.js';
 import {
   FOLDED_CONV,
   FOLDED_CONV_INPUT_GRAD,
@@ -25,7 +25,6 @@ const ACTIVATIONS: readonly string[] = ['linear', 'relu', 'relu6', 'sigmoid', 't
 /** Fused by TF.js's kernels, with a gradient that is a function of the output. */
 type Fusable = 'linear' | 'relu' | 'sigmoid';
 const FUSABLE: readonly string[] = ['linear', 'relu', 'sigmoid'] satisfies Fusable[];
-const RELU6_MASK: ClipMask = { min: 0, max: 6, openMin: true };
 
 function activate(a: Activation, z: tf.Tensor): tf.Tensor {
   switch (a) {
