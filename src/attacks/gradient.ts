@@ -10,7 +10,7 @@ import { withInputOnlyGradients } from '../backend/index.js';
 import type { Classifier } from '../model/classifier.js';
 import type { LayerPlan } from '../model/layer-plan.js';
 import { PlanMismatch } from '../model/layer-steps.js';
-import { type LossName, objective } from '../threat-model/losses.js';
+import { type LossName, objective, objectiveWithGradient } from '../threat-model/losses.js';
 import { gradientChunk, memoryBounded, recordForwardBytes } from './memory-budget.js';
 
 export interface GradientStep {
@@ -106,15 +106,25 @@ function planGradient(
   let obj: tf.Tensor1D | undefined;
   let dOutput: tf.Tensor2D;
   try {
-    const head = tf.valueAndGrad((out: tf.Tensor2D): tf.Scalar => {
-      const z = model.logitsFromOutput(plan.outputSoftmax ? tf.softmax(out) : out);
-      const o = objective(loss, z, labels, targets);
-      logits = tf.keep(z);
-      obj = tf.keep(o);
-      return tf.sum(o);
-    })(pass.output);
-    head.value.dispose();
-    dOutput = head.grad as tf.Tensor2D;
+    const closed =
+      plan.outputSoftmax || model.info.output !== 'logits' || pass.output.dtype !== 'float32'
+        ? undefined
+        : objectiveWithGradient(loss, pass.output, labels, targets);
+    if (closed) {
+      logits = pass.output;
+      obj = closed.objective;
+      dOutput = closed.grad;
+    } else {
+      const head = tf.valueAndGrad((out: tf.Tensor2D): tf.Scalar => {
+        const z = model.logitsFromOutput(plan.outputSoftmax ? tf.softmax(out) : out);
+        const o = objective(loss, z, labels, targets);
+        logits = tf.keep(z);
+        obj = tf.keep(o);
+        return tf.sum(o);
+      })(pass.output);
+      head.value.dispose();
+      dOutput = head.grad as tf.Tensor2D;
+    }
   } catch (e) {
     pass.release();
     if (pass.output !== logits) pass.output.dispose();

@@ -16,6 +16,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { heapViews, type Info, type KernelRunner } from './kernel-util.js';
+import { type BlockShape, moveBlocksPlain, simdKernels } from './simd/index.js';
 
 /** At or below this many input channels the product route is faster. */
 export const IM2COL_MAX_CHANNELS = 1;
@@ -38,59 +39,100 @@ function validRange(
   return [first, Math.max(first, end)] as const;
 }
 
+/** Where tap (i, j)'s values sit in the image and in the columns, as one block set. */
+interface TapBlocks {
+  imageAt: number;
+  colsAt: number;
+  block: BlockShape & { srcRow: number };
+}
+
 /**
- * Copy between an image and its unrolled windows, tap by tap: `toCols`
- * writes `cols[n, oy, ox, i, j, c] = x[n, y, x, c]`, otherwise
- * `x[n, y, x, c] += cols[…]`, for every window position inside the image.
- * The valid output ranges are computed once per tap, so the inner loop has
- * no bounds checks (and no callback: this is the whole cost of the kernel).
+ * The image ↔ columns copies, tap by tap: `cols[n, oy, ox, i, j, c]` is
+ * `x[n, oy·sh − top + i·dh, ox·sw − left + j·dw, c]` for every window
+ * position inside the image. The valid output ranges are computed once per
+ * tap, so each tap is one strided block copy (`moveBlocks`) without bounds
+ * checks. Blocks are written with the image as the source; swap the strides
+ * for the other direction (`toImage`).
  */
-function copyTaps(
-  image: Float32Array,
-  cols: Float32Array,
-  info: tf.backend_util.Conv2DInfo,
-  toCols: boolean,
-): void {
+function tapBlocks(info: tf.backend_util.Conv2DInfo): TapBlocks[] {
   const { batchSize: nb, inHeight: h, inWidth: w, inChannels: ci } = info;
   const { outHeight: oh, outWidth: ow, filterHeight: fh, filterWidth: fw } = info;
   const { strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
   const { top, left } = info.padInfo;
   const taps = fh * fw * ci;
-  const inStep = sw * ci;
+  const out: TapBlocks[] = [];
   for (let i = 0; i < fh; i++) {
     const [oy0, oy1] = validRange(i, dh, sh, top, h, oh);
     for (let j = 0; j < fw; j++) {
       const [ox0, ox1] = validRange(j, dw, sw, left, w, ow);
-      const tap = (i * fw + j) * ci;
-      for (let n = 0; n < nb; n++) {
-        for (let oy = oy0; oy < oy1; oy++) {
-          let at = ((n * h + oy * sh - top + i * dh) * w + ox0 * sw - left + j * dw) * ci;
-          let col = ((n * oh + oy) * ow + ox0) * taps + tap;
-          if (toCols) {
-            for (let ox = ox0; ox < ox1; ox++, at += inStep, col += taps)
-              for (let c = 0; c < ci; c++) cols[col + c] = image[at + c];
-          } else {
-            for (let ox = ox0; ox < ox1; ox++, at += inStep, col += taps)
-              for (let c = 0; c < ci; c++) image[at + c] += cols[col + c];
-          }
-        }
-      }
+      if (oy1 === oy0 || ox1 === ox0) continue;
+      out.push({
+        imageAt: ((oy0 * sh - top + i * dh) * w + ox0 * sw - left + j * dw) * ci,
+        colsAt: (oy0 * ow + ox0) * taps + (i * fw + j) * ci,
+        block: {
+          batches: nb,
+          rows: oy1 - oy0,
+          runs: ox1 - ox0,
+          len: ci,
+          srcBatch: h * w * ci,
+          srcRow: sh * w * ci,
+          srcRun: sw * ci,
+          dstBatch: oh * ow * taps,
+          dstRow: ow * taps,
+          dstRun: taps,
+        },
+      });
     }
   }
+  return out;
 }
 
-/** `cols[n, oy, ox, i, j, c] = x[n, oy·sh − top + i·dh, ox·sw − left + j·dw, c]`, 0 outside. */
-export function im2col(x: Float32Array, info: tf.backend_util.Conv2DInfo, cols: Float32Array) {
-  cols.fill(0);
-  copyTaps(x, cols, info, true);
-  return cols;
-}
+const toImage = (b: BlockShape): BlockShape => ({
+  ...b,
+  srcBatch: b.dstBatch,
+  srcRow: b.dstRow,
+  srcRun: b.dstRun,
+  dstBatch: b.srcBatch,
+  dstRow: b.srcRow,
+  dstRun: b.srcRun,
+});
 
-/** `dx[n, y, x, c] = Σ cols[n, oy, ox, i, j, c]` over windows covering (y, x). */
-export function col2im(cols: Float32Array, info: tf.backend_util.Conv2DInfo, dx: Float32Array) {
-  dx.fill(0);
-  copyTaps(dx, cols, info, false);
-  return dx;
+/**
+ * `toCols`: `cols = im2col(image)` (taps outside the image are 0).
+ * Otherwise `image = col2im(cols)`: each window's values added back to the
+ * position it came from. On wasm the blocks run in advkit's SIMD kernels,
+ * in place on the heap (the plain loop costs 4 ns per value); elsewhere in
+ * `moveBlocksPlain`. Returns the new tensor (`cols` of shape `colsShape`,
+ * or the image).
+ */
+function unroll(
+  r: KernelRunner,
+  from: Info,
+  info: tf.backend_util.Conv2DInfo,
+  toCols: boolean,
+  colsShape: number[],
+): Info {
+  const imageShape = [info.batchSize, info.inHeight, info.inWidth, info.inChannels];
+  const shape = toCols ? colsShape : imageShape;
+  const blocks = tapBlocks(info);
+  const heap = heapViews(r.backend);
+  const simd = simdKernels(r.backend);
+  if (heap != null && simd != null) {
+    const out = heap.makeOutput(shape, 'float32');
+    heap.view(out).fill(0);
+    for (const { imageAt, colsAt, block } of blocks) {
+      if (toCols) simd.moveBlocks(from, imageAt, out, colsAt, block, false);
+      else simd.moveBlocks(from, colsAt, out, imageAt, toImage(block), true);
+    }
+    return out;
+  }
+  const src = r.read(from);
+  const dst = new Float32Array(shape.reduce((p, d) => p * d, 1));
+  for (const { imageAt, colsAt, block } of blocks) {
+    if (toCols) moveBlocksPlain(src, imageAt, dst, colsAt, block, false);
+    else moveBlocksPlain(src, colsAt, dst, imageAt, toImage(block), true);
+  }
+  return r.write(dst, shape);
 }
 
 /** `Conv2DBackpropFilter` (NHWC) as `im2col(x)ᵀ · dy`. */
@@ -104,14 +146,7 @@ export function filterGradientByIm2col(
   const { filterHeight: fh, filterWidth: fw, inChannels: ci } = info;
   const rows = nb * oh * ow;
   const taps = fh * fw * ci;
-  const heap = heapViews(r.backend);
-  let cols: Info;
-  if (heap != null) {
-    cols = heap.makeOutput([1, rows, taps], 'float32');
-    im2col(heap.view(x), info, heap.view(cols));
-  } else {
-    cols = r.write(im2col(r.read(x), info, new Float32Array(rows * taps)), [1, rows, taps]);
-  }
+  const cols = unroll(r, x, info, true, [1, rows, taps]);
   const a = r.reshape(dy, [1, rows, co]);
   const dwT = r.run('BatchMatMul', { a, b: cols }, { transposeA: true, transposeB: false });
   r.free(cols, a);
@@ -134,15 +169,7 @@ export function inputGradientByCol2im(
   const b = r.reshape(filter, [1, taps, co]);
   const cols = r.run('BatchMatMul', { a, b }, { transposeA: false, transposeB: true });
   r.free(a, b);
-  const shape = [nb, info.inHeight, info.inWidth, info.inChannels];
-  const heap = heapViews(r.backend);
-  if (heap != null) {
-    const out = heap.makeOutput(shape, 'float32');
-    col2im(heap.view(cols), info, heap.view(out));
-    r.free(cols);
-    return out;
-  }
-  const dx = col2im(r.read(cols), info, new Float32Array(shape.reduce((p, d) => p * d, 1)));
+  const dx = unroll(r, cols, info, false, []);
   r.free(cols);
-  return r.write(dx, shape);
+  return dx;
 }

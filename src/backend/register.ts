@@ -6,8 +6,8 @@
  * depthwise backprop kernels (missing in TF.js 4.22), MaxPoolGrad (correct),
  * DepthToSpace (fast), Identity and same-dtype Cast (no copy), Sum over
  * leading axes (bias gradients, fast), Slice (no copy of the whole input),
- * BatchMatMul and _FusedMatMul with transposed operands (fast), the SIMD
- * kernels (src/backend/simd). cpu: Conv2DBackpropFilter (the stock one is ~60×
+ * BatchMatMul and _FusedMatMul with transposed operands (fast), Sign (SIMD,
+ * and the cpu backend's values), the SIMD kernels (src/backend/simd). cpu: Conv2DBackpropFilter (the stock one is ~60×
  * slower than a forward conv), the input-only short cut of the depthwise
  * filter kernel, and dilated depthwise backprops (the stock ones ignore
  * dilation). Every backend present: the FusedBatchNorm gradient, and its kernel
@@ -33,6 +33,7 @@ import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
 import { foldedConvConfig, foldedConvInputGradConfig } from './folded-conv.js';
 import { castConfig, identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { signConfig } from './sign.js';
 import { sliceConfig } from './slice.js';
 import { leadingSumConfig } from './sum.js';
 
@@ -116,6 +117,7 @@ export function registerAdvkitKernels(): void {
   override('wasm', tf.Cast, castConfig);
   override('wasm', tf.Sum, leadingSumConfig);
   override('wasm', tf.Slice, sliceConfig);
+  override('wasm', tf.Sign, signConfig);
   override('wasm', tf.BatchMatMul, transposeFreeMatMulConfig(tf.BatchMatMul));
   override('wasm', tf._FusedMatMul, transposeFreeMatMulConfig(tf._FusedMatMul));
   override('cpu', tf.Conv2DBackpropFilter, conv2dBackpropFilterConfig);

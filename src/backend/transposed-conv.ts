@@ -11,7 +11,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { derived } from './derived-cache.js';
 import { heapViews, type Info, type KernelRunner, type Pads, spatialPads } from './kernel-util.js';
-import { simdKernels } from './simd/index.js';
+import { moveBlocksPlain, simdKernels } from './simd/index.js';
 
 /**
  * `dy` spread by the strides, plus the explicit padding the stride-1 forward
@@ -156,39 +156,28 @@ export function inputGradientByPhases(
   }
   const out = heap.makeOutput([nb, h, w, ci], 'float32');
   if (phases.length < sh * sw) heap.view(out).fill(0);
-  const simd = ci % 4 === 0 ? simdKernels(r.backend) : undefined;
+  const simd = simdKernels(r.backend);
   for (const { rh, rw, z } of phases) {
     const [y0, y1] = phaseRange(rh, sh, top, h, mLoH);
     const [x0, x1] = phaseRange(rw, sw, left, w, mLoW);
-    // z[n, my, mx, :] → dx[n, (my + mLoH)·sh + rh − top, (mx + mLoW)·sw + rw − left, :]
-    const dstAt = (n: number, my: number) =>
-      ((n * h + (my + mLoH) * sh + rh - top) * w + (x0 + mLoW) * sw + rw - left) * ci;
-    const srcAt = (n: number, my: number) => ((n * mH + my) * mW + x0) * ci;
     if (y1 > y0 && x1 > x0) {
-      if (simd != null) {
-        for (let n = 0; n < nb; n++) {
-          simd.copyBlocks(z, srcAt(n, y0), out, dstAt(n, y0), {
-            rows: y1 - y0,
-            runs: x1 - x0,
-            len: ci,
-            srcRow: mW * ci,
-            srcRun: ci,
-            dstRow: sh * w * ci,
-            dstRun: sw * ci,
-          });
-        }
-      } else {
-        const zv = heap.view(z);
-        const dx = heap.view(out);
-        for (let n = 0; n < nb; n++) {
-          for (let my = y0; my < y1; my++) {
-            let src = srcAt(n, my);
-            let dst = dstAt(n, my);
-            for (let mx = x0; mx < x1; mx++, src += ci, dst += sw * ci)
-              for (let c = 0; c < ci; c++) dx[dst + c] = zv[src + c];
-          }
-        }
-      }
+      // z[n, my, mx, :] → dx[n, (my + mLoH)·sh + rh − top, (mx + mLoW)·sw + rw − left, :]
+      const dstAt = ((y0 + mLoH) * sh + rh - top) * w * ci + ((x0 + mLoW) * sw + rw - left) * ci;
+      const srcAt = (y0 * mW + x0) * ci;
+      const block = {
+        batches: nb,
+        rows: y1 - y0,
+        runs: x1 - x0,
+        len: ci,
+        srcBatch: mH * mW * ci,
+        srcRow: mW * ci,
+        srcRun: ci,
+        dstBatch: h * w * ci,
+        dstRow: sh * w * ci,
+        dstRun: sw * ci,
+      };
+      if (simd != null) simd.moveBlocks(z, srcAt, out, dstAt, block, false);
+      else moveBlocksPlain(heap.view(z), srcAt, heap.view(out), dstAt, block, false);
     }
     r.free(z);
   }

@@ -11,7 +11,8 @@
  *
  * A convolution followed by a batch norm (and a ReLU) runs as one
  * convolution with the batch norm folded into its weights
- * (`src/backend/folded-conv.ts`).
+ * (`src/backend/folded-conv.ts`). A ReLU read only by a max pool leaves
+ * its mask to the pool, which applies it to the pooled gradient.
  *
  * Plans exist for graphs of the layers `layer-steps.ts` has steps for, with
  * one input, one output and no layer called twice; any other model, or a
@@ -22,7 +23,14 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { advkitKernelsInUse } from '../backend/register.js';
-import { type Config, foldedStep, makers, PlanMismatch, type Step } from './layer-steps.js';
+import {
+  type Config,
+  foldedStep,
+  makers,
+  maxPoolStep,
+  PlanMismatch,
+  type Step,
+} from './layer-steps.js';
 
 interface Node {
   name: string;
@@ -151,8 +159,13 @@ function buildPlan(model: tf.LayersModel): LayerPlan | string {
     if (out.length !== 1) return `layer ${layer.name} has several outputs`;
     const cfg = layer.getConfig() as Config;
     const last = out[0] === output;
-    const step = maker(cfg, layer.getWeights(), last);
+    let step = maker(cfg, layer.getWeights(), last);
     if (typeof step === 'string') return `${layer.name}: ${step}`;
+    const relu = kind === 'MaxPooling2D' ? reluFeeding(layer, nodes, consumers) : undefined;
+    if (relu) {
+      relu.step = { ...relu.step, backward: relu.step.unmaskedBackward as Step['backward'] };
+      step = maxPoolStep(cfg, true) as Step;
+    }
     if (last && (cfg.activation === 'softmax' || kind === 'Softmax')) outputSoftmax = true;
     nodes.push({ name: layer.name, step, inputs: idsOf(layer.input), output: out[0] });
   }
@@ -166,6 +179,21 @@ function buildPlan(model: tf.LayersModel): LayerPlan | string {
     run: (x) => runPass(order, input, output, x, true),
     forward: (x) => runPass(order, input, output, x, false).output,
   };
+}
+
+/**
+ * The node whose ReLU output only `pool` reads, if its backward can leave
+ * the mask to the pool (`Step.unmaskedBackward`).
+ */
+function reluFeeding(
+  pool: tf.layers.Layer,
+  nodes: Node[],
+  consumers: Map<number, tf.layers.Layer[]>,
+): Node | undefined {
+  const [id] = idsOf(pool.input);
+  const producer = nodes.find((n) => n.output === id);
+  if (producer?.step.unmaskedBackward === undefined) return undefined;
+  return consumers.get(id)?.length === 1 ? producer : undefined;
 }
 
 /**

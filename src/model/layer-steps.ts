@@ -16,6 +16,13 @@ export interface Step {
   forward(xs: tf.Tensor[]): { y: tf.Tensor; saved: tf.Tensor[] };
   /** Gradients for the inputs (new tensors); `dy` stays the caller's. */
   backward(dy: tf.Tensor, saved: tf.Tensor[], inShapes: number[][]): tf.Tensor[];
+  /**
+   * For a step whose output is a ReLU's, so that `backward` begins with the
+   * mask y > 0: `backward` without it, for a max pool reading this output
+   * alone, which applies the mask to its own, smaller output instead (see
+   * `maxPoolStep`).
+   */
+  unmaskedBackward?: Step['backward'];
 }
 
 /* ---------- activations ---------- */
@@ -83,6 +90,8 @@ function linearStep(
       if (dz !== dy) dz.dispose();
       return [dx];
     },
+    unmaskedBackward:
+      act === 'relu' ? (dy, _saved, [xShape]) => [inputGrad(dy, xShape)] : undefined,
   };
 }
 
@@ -233,27 +242,7 @@ export const makers: Record<string, Maker> = {
     return axis === '-1' || axis === '1' ? passThrough : `softmax on axis ${axis}`;
   },
 
-  MaxPooling2D(cfg) {
-    const size = pair(cfg.poolSize);
-    const strides = pair(cfg.strides ?? cfg.poolSize);
-    const pad = padOf(cfg.padding);
-    if (!size || !strides || !pad || cfg.dataFormat !== 'channelsLast') return 'pooling options';
-    return {
-      forward: ([x]) => {
-        const y = tf.maxPool(x as tf.Tensor4D, size, strides, pad);
-        return { y, saved: [x, y] };
-      },
-      backward: (dy, [x, y]) => [
-        tf
-          .engine()
-          .runKernel(
-            tf.MaxPoolGrad,
-            { dy, input: x, output: y },
-            { filterSize: size, strides, pad },
-          ) as tf.Tensor,
-      ],
-    };
-  },
+  MaxPooling2D: (cfg) => maxPoolStep(cfg, false),
 
   AveragePooling2D(cfg) {
     const size = pair(cfg.poolSize);
@@ -346,6 +335,39 @@ export const makers: Record<string, Maker> = {
   AlphaDropout: () => passThrough,
 };
 
+/**
+ * MaxPooling2D. With `reluMask`, its input is a ReLU's output that only this
+ * pool reads, and the ReLU's mask is applied here (the producer runs its
+ * `unmaskedBackward`): MaxPoolGrad routes each dy to one input equal to the
+ * window's maximum y, where the ReLU's mask x > 0 is y > 0. So the mask is
+ * taken on the pooled tensor, a quarter of the size for 2×2 windows, with
+ * the same result.
+ */
+export function maxPoolStep(cfg: Config, reluMask: boolean): Step | string {
+  const size = pair(cfg.poolSize);
+  const strides = pair(cfg.strides ?? cfg.poolSize);
+  const pad = padOf(cfg.padding);
+  if (!size || !strides || !pad || cfg.dataFormat !== 'channelsLast') return 'pooling options';
+  return {
+    forward: ([x]) => {
+      const y = tf.maxPool(x as tf.Tensor4D, size, strides, pad);
+      return { y, saved: [x, y] };
+    },
+    backward: (dy, [x, y]) => {
+      const masked = reluMask ? clipGradient(dy, y, RELU_MASK) : dy;
+      const dx = tf
+        .engine()
+        .runKernel(
+          tf.MaxPoolGrad,
+          { dy: masked, input: x, output: y },
+          { filterSize: size, strides, pad },
+        ) as tf.Tensor;
+      if (masked !== dy) masked.dispose();
+      return [dx];
+    },
+  };
+}
+
 /** γ, β, μ, σ² of a batch-norm layer (γ and β absent with `scale` / `center` false). */
 function batchNormWeights(cfg: Config, weights: tf.Tensor[]) {
   const w = [...weights];
@@ -379,6 +401,14 @@ export function foldedStep(
     activation: relu ? 'relu' : 'linear',
   };
   const inputs = { filter, bias: conv.cfg.useBias ? bias : undefined, mean, variance };
+  const inputGrad: Step['backward'] = (dz, _saved, [xShape]) => [
+    tf
+      .engine()
+      .runKernel(FOLDED_CONV_INPUT_GRAD, defined({ dy: dz, filter, variance, scale: gamma }), {
+        ...attrs,
+        inputShape: xShape,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor,
+  ];
   return {
     forward([x]) {
       if (tf.getKernel(FOLDED_CONV, tf.getBackend()) == null)
@@ -394,15 +424,11 @@ export function foldedStep(
     },
     backward(dy, [y], [xShape]) {
       const dz = relu ? clipGradient(dy, y, RELU_MASK) : dy;
-      const dx = tf
-        .engine()
-        .runKernel(FOLDED_CONV_INPUT_GRAD, defined({ dy: dz, filter, variance, scale: gamma }), {
-          ...attrs,
-          inputShape: xShape,
-        } as unknown as tf.NamedAttrMap) as tf.Tensor;
+      const [dx] = inputGrad(dz, [], [xShape]);
       if (dz !== dy) dz.dispose();
       return [dx];
     },
+    unmaskedBackward: relu ? inputGrad : undefined,
   };
 }
 
@@ -413,6 +439,7 @@ function activationStep(a: Activation): Step {
       return { y, saved: a === 'linear' ? [] : [a === 'relu6' ? x : y] };
     },
     backward: (dy, [s]) => [activationGrad(a, dy, s)],
+    unmaskedBackward: a === 'relu' ? (dy) => [tf.clone(dy)] : undefined,
   };
 }
 

@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { generatedSource, OUT_PATH } from '../../scripts/build-simd.js';
 import { setBackend } from '../../src/backend/index.js';
-import { simdKernels, useSimdKernels } from '../../src/backend/simd/index.js';
+import { moveBlocksPlain, simdKernels, useSimdKernels } from '../../src/backend/simd/index.js';
 import { assertClose, runOn, tensor } from './helpers.js';
 
 before(async () => {
@@ -98,5 +98,65 @@ test('sum over leading axes (width a multiple of 4): SIMD ≈ JS ≈ cpu', async
     );
     assertClose(r.simd[0], r.cpu[0], `${shape}: SIMD vs cpu`, 1e-4, 1e-4);
     assertClose(r.js[0], r.cpu[0], `${shape}: JS vs cpu`, 1e-4, 1e-4);
+  }
+});
+
+test('sign: SIMD = cpu (1, −1, and 0 for ±0, NaN); wasm denormals keep their sign', async () => {
+  const values = [...special, 1e-40, -1e-40, -2.5, 0.5];
+  for (const n of [values.length, 4099]) {
+    const r = await bothPaths(() =>
+      tf.sign(n === values.length ? tf.tensor(values) : tensor([n], 66, -1, 1)),
+    );
+    assert.deepEqual(plain(r.simd[0]), plain(r.cpu[0]), `n=${n}: SIMD vs cpu`);
+  }
+});
+
+test('block moves (copy and add, any block length) equal the plain-JS loop', async () => {
+  await tf.setBackend('wasm');
+  const k = simdKernels(tf.backend());
+  assert.ok(k);
+  const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+  for (const len of [1, 3, 4, 5, 8, 13]) {
+    for (const add of [false, true]) {
+      const src = tensor([400], 67, -1, 1);
+      const block = {
+        batches: 2,
+        rows: 3,
+        runs: 4,
+        len,
+        srcBatch: 190,
+        srcRow: 47,
+        srcRun: len + 2,
+        dstBatch: 170,
+        dstRow: 4 * len + 3,
+        dstRun: len,
+      };
+      const dst = tensor([400], 68, -1, 1);
+      const want = (dst.dataSync() as Float32Array).slice();
+      moveBlocksPlain(src.dataSync() as Float32Array, 5, want, 7, block, add);
+      k.moveBlocks(info(src), 5, info(dst), 7, block, add);
+      assert.deepEqual([...dst.dataSync()], [...want], `len ${len}, add ${add}`);
+      tf.dispose([src, dst]);
+    }
+  }
+});
+
+test('one-channel conv gradients (im2col, col2im) and stride-2 input gradients: SIMD = JS = cpu', async () => {
+  for (const [shape, stride, pad] of [
+    [[2, 9, 8, 1], 1, 'valid'],
+    [[3, 7, 7, 1], 2, 'same'],
+    [[2, 8, 9, 5], 2, 'same'],
+  ] as const) {
+    const r = await bothPaths(() => {
+      const x = tensor([...shape], 69, -1, 1) as tf.Tensor4D;
+      const w = tensor([3, 3, shape[3], 4], 70, -1, 1) as tf.Tensor4D;
+      return tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, stride, pad))),
+      )([x, w]);
+    });
+    for (const [i, what] of ['dx', 'dw'].entries()) {
+      assertClose(r.simd[i], r.cpu[i], `${shape} ${what}: SIMD vs cpu`, 1e-4, 1e-4);
+      assertClose(r.js[i], r.cpu[i], `${shape} ${what}: JS vs cpu`, 1e-4, 1e-4);
+    }
   }
 });

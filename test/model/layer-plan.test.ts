@@ -233,6 +233,88 @@ test('ReLU masks at their edges (x = 0, x = max) equal autodiff exactly', async 
   net.dispose();
 });
 
+/**
+ * ReLUs read only by a max pool (after a conv, a ReLU layer, a folded
+ * conv + batch norm + ReLU), and one also read elsewhere: the pools apply
+ * the masks on their outputs.
+ */
+function poolNet(): tf.LayersModel {
+  seed = 11;
+  const input = tf.input({ shape: [6, 6, 2] });
+  const conv = (x: tf.SymbolicTensor, filters: number, activation: 'relu' | 'linear') =>
+    tf.layers
+      .conv2d({
+        filters,
+        kernelSize: 3,
+        padding: 'same',
+        activation,
+        kernelInitializer: init(),
+        biasInitializer: tf.initializers.constant({ value: -0.3 }),
+      })
+      .apply(x) as tf.SymbolicTensor;
+  const pool = (x: tf.SymbolicTensor, size = 2, strides = 2, padding: 'valid' | 'same' = 'valid') =>
+    tf.layers.maxPooling2d({ poolSize: size, strides, padding }).apply(x) as tf.SymbolicTensor;
+  const flat = (x: tf.SymbolicTensor) => tf.layers.flatten().apply(x) as tf.SymbolicTensor;
+  const p1 = pool(conv(input, 4, 'relu'));
+  const b = tf.layers.reLU().apply(conv(p1, 5, 'linear')) as tf.SymbolicTensor;
+  const p2 = pool(b, 3, 2, 'same');
+  const bn = tf.layers
+    .batchNormalization({ movingMeanInitializer: 'randomNormal' })
+    .apply(conv(input, 3, 'linear')) as tf.SymbolicTensor;
+  const p3 = pool(tf.layers.reLU().apply(bn) as tf.SymbolicTensor, 2, 1);
+  const joined = tf.layers.concatenate().apply([flat(p2), flat(p3), flat(b)]) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 4, kernelInitializer: init() }).apply(joined);
+  return tf.model({ inputs: input, outputs: out as tf.SymbolicTensor });
+}
+
+test("a ReLU read only by a max pool is masked after pooling, with autodiff's gradient", async () => {
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await setBackend(backend);
+    const net = poolNet();
+    compare(net, {}, 'ce');
+    compare(net, {}, 'cw', undefined, true);
+    if (backend === 'wasm') {
+      const model = Classifier.create(net);
+      const x = tf.tensor4d(seeded(3 * size(net), 7, 0, 1), [3, ...model.inputShape]);
+      const labels = tf.tensor1d([1, 3, 0], 'int32');
+      const { kernels } = await tf.profile(() =>
+        objectiveGradient(model, x, labels, 'ce').dispose(),
+      );
+      const masked = kernels
+        .filter((k) => k.name === 'AdvkitClipGrad')
+        .map((k) => k.outputShapes[0]?.slice(1).join('×'));
+      // (The first gradient of a model is taken in two chunks, to measure it.)
+      // p1's (3×3×4) and p3's (5×5×3) outputs; b (3×3×5) is read twice and
+      // keeps its own mask; nothing at the pools' inputs (6×6×4, 6×6×3).
+      assert.deepEqual([...new Set(masked)].sort(), ['3×3×4', '3×3×5', '5×5×3']);
+      tf.dispose([x, labels]);
+    }
+    net.dispose();
+  }
+});
+
+test('max pools over ReLU outputs: all-negative windows and ties at 0 equal autodiff exactly', async () => {
+  await setBackend('wasm');
+  const input = tf.input({ shape: [4, 4, 1] });
+  const relu = tf.layers.reLU().apply(input) as tf.SymbolicTensor;
+  const pooled = tf.layers.maxPooling2d({ poolSize: 2 }).apply(relu) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({ units: 3, kernelInitializer: 'ones' })
+    .apply(tf.layers.flatten().apply(pooled) as tf.SymbolicTensor) as tf.SymbolicTensor;
+  const net = tf.model({ inputs: input, outputs: out });
+  const model = Classifier.create(net, { bounds: [-10, 10] });
+  // Per example: a window of negatives, one with 0 tied with negatives, one
+  // with positive ties, one ordinary.
+  const one = [-1, -2, 0, -3, -0.5, -4, 0, 2, 1, 3, 2, 2, 0, 0, 1, 2];
+  const x = tf.tensor4d([...one, ...one.map((v) => -v)], [2, 4, 4, 1]);
+  const labels = tf.tensor1d([0, 2], 'int32');
+  const planned = gradientWith(true, model, x, labels, 'ce');
+  const autodiff = gradientWith(false, model, x, labels, 'ce');
+  assert.deepEqual([...planned.grad], [...autodiff.grad]);
+  tf.dispose([x, labels]);
+  net.dispose();
+});
+
 test('models with a layer the plan does not cover fall back to autodiff', async () => {
   await setBackend('wasm');
   const elu = tf.sequential({

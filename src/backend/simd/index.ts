@@ -35,17 +35,22 @@ interface Exports {
     ow: number,
   ): void;
   sum_rows(x: number, out: number, rows: number, width: number): void;
-  copy_blocks(
+  move_blocks(
     src: number,
     dst: number,
+    batches: number,
     rows: number,
     runs: number,
     len: number,
+    srcBatch: number,
     srcRow: number,
     srcRun: number,
+    dstBatch: number,
     dstRow: number,
     dstRun: number,
+    add: number,
   ): void;
+  sign(x: number, out: number, n: number): void;
 }
 
 export interface SimdKernels {
@@ -56,20 +61,54 @@ export interface SimdKernels {
   /** `out[j] = Σ_r x[r·width + j]`, width a multiple of 4. */
   sumRows(x: Info, out: Info, rows: number, width: number): void;
   /**
-   * Copy `rows × runs` blocks of `len` floats (a multiple of 4) from `src`
-   * to `dst`; offsets and strides are in floats.
+   * For each of `batches × rows × runs` blocks of `len` floats, `dst = src`,
+   * or `dst += src` when `add`; offsets and strides are in floats.
    */
-  copyBlocks(src: Info, srcAt: number, dst: Info, dstAt: number, block: BlockShape): void;
+  moveBlocks(
+    src: Info,
+    srcAt: number,
+    dst: Info,
+    dstAt: number,
+    block: BlockShape,
+    add: boolean,
+  ): void;
+  /** `out = sign(x)`: 1, −1, or 0 for 0, −0 and NaN. */
+  sign(x: Info, out: Info): void;
 }
 
 export interface BlockShape {
+  /** 1 when absent. */
+  batches?: number;
   rows: number;
   runs: number;
   len: number;
+  srcBatch?: number;
   srcRow: number;
   srcRun: number;
+  dstBatch?: number;
   dstRow: number;
   dstRun: number;
+}
+
+/** `moveBlocks` in plain JS, on value arrays: the path without wasm SIMD. */
+export function moveBlocksPlain(
+  src: Float32Array,
+  srcAt: number,
+  dst: Float32Array,
+  dstAt: number,
+  b: BlockShape,
+  add: boolean,
+): void {
+  for (let m = 0; m < (b.batches ?? 1); m++) {
+    for (let row = 0; row < b.rows; row++) {
+      let s = srcAt + m * (b.srcBatch ?? 0) + row * b.srcRow;
+      let d = dstAt + m * (b.dstBatch ?? 0) + row * b.dstRow;
+      for (let k = 0; k < b.runs; k++, s += b.srcRun, d += b.dstRun) {
+        if (add) for (let c = 0; c < b.len; c++) dst[d + c] += src[s + c];
+        else for (let c = 0; c < b.len; c++) dst[d + c] = src[s + c];
+      }
+    }
+  }
 }
 
 const instances = new WeakMap<object, SimdKernels | null>();
@@ -126,17 +165,28 @@ function instantiate(backend: object): SimdKernels | null {
     sumRows(x, out, rows, width) {
       k.sum_rows(at(x), at(out), rows, width);
     },
-    copyBlocks(src, srcAt, dst, dstAt, b) {
-      k.copy_blocks(
+    moveBlocks(src, srcAt, dst, dstAt, b, add) {
+      k.move_blocks(
         at(src) + 4 * srcAt,
         at(dst) + 4 * dstAt,
+        b.batches ?? 1,
         b.rows,
         b.runs,
         4 * b.len,
+        4 * (b.srcBatch ?? 0),
         4 * b.srcRow,
         4 * b.srcRun,
+        4 * (b.dstBatch ?? 0),
         4 * b.dstRow,
         4 * b.dstRun,
+        add ? 1 : 0,
+      );
+    },
+    sign(x, out) {
+      k.sign(
+        at(x),
+        at(out),
+        x.shape.reduce((a, b) => a * b, 1),
       );
     },
   };

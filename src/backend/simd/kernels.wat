@@ -179,33 +179,114 @@
       (local.set $r (i32.add (local.get $r) (i32.const 1)))
       (br $tNext))))
 
-  ;; Copy rows × runs blocks of `len` bytes (a multiple of 16) from src to
-  ;; dst, each side with its own row and run strides in bytes: the
-  ;; interleaving of a strided convolution's phase outputs into its input
-  ;; gradient.
-  (func (export "copy_blocks")
-    (param $src i32) (param $dst i32) (param $rows i32) (param $runs i32) (param $len i32)
-    (param $srcRow i32) (param $srcRun i32) (param $dstRow i32) (param $dstRun i32)
-    (local $r i32) (local $k i32) (local $b i32) (local $s i32) (local $d i32)
-    (local.set $r (i32.const 0))
-    (block $rDone (loop $rNext
-      (br_if $rDone (i32.ge_u (local.get $r) (local.get $rows)))
-      (local.set $s (i32.add (local.get $src) (i32.mul (local.get $r) (local.get $srcRow))))
-      (local.set $d (i32.add (local.get $dst) (i32.mul (local.get $r) (local.get $dstRow))))
-      (local.set $k (i32.const 0))
-      (block $kDone (loop $kNext
-        (br_if $kDone (i32.ge_u (local.get $k) (local.get $runs)))
-        (local.set $b (i32.const 0))
-        (block $bDone (loop $bNext
-          (br_if $bDone (i32.ge_u (local.get $b) (local.get $len)))
-          (v128.store (i32.add (local.get $d) (local.get $b))
-            (v128.load (i32.add (local.get $s) (local.get $b))))
-          (local.set $b (i32.add (local.get $b) (i32.const 16)))
-          (br $bNext)))
-        (local.set $s (i32.add (local.get $s) (local.get $srcRun)))
-        (local.set $d (i32.add (local.get $d) (local.get $dstRun)))
-        (local.set $k (i32.add (local.get $k) (i32.const 1)))
-        (br $kNext)))
-      (local.set $r (i32.add (local.get $r) (i32.const 1)))
-      (br $rNext))))
+  ;; For each of batches × rows × runs blocks of `len` bytes (a multiple of 4),
+  ;; dst = src, or dst += src when $add; each side has its own batch, row and
+  ;; run strides in bytes. With 16-byte-multiple blocks: the interleaving of a
+  ;; strided convolution's phase outputs into its input gradient. With any
+  ;; block: im2col (copy, one filter tap at a time) and col2im (add).
+  (func (export "move_blocks")
+    (param $src i32) (param $dst i32) (param $batches i32) (param $rows i32) (param $runs i32)
+    (param $len i32) (param $srcBatch i32) (param $srcRow i32) (param $srcRun i32)
+    (param $dstBatch i32) (param $dstRow i32) (param $dstRun i32) (param $add i32)
+    (local $m i32) (local $r i32) (local $k i32) (local $b i32) (local $s i32) (local $d i32)
+    (local $vecLen i32)
+    (local.set $vecLen (i32.and (local.get $len) (i32.const -16)))
+    (local.set $m (i32.const 0))
+    (block $mDone (loop $mNext
+      (br_if $mDone (i32.ge_u (local.get $m) (local.get $batches)))
+      (local.set $r (i32.const 0))
+      (block $rDone (loop $rNext
+        (br_if $rDone (i32.ge_u (local.get $r) (local.get $rows)))
+        (local.set $s (i32.add (local.get $src) (i32.add
+          (i32.mul (local.get $m) (local.get $srcBatch)) (i32.mul (local.get $r) (local.get $srcRow)))))
+        (local.set $d (i32.add (local.get $dst) (i32.add
+          (i32.mul (local.get $m) (local.get $dstBatch)) (i32.mul (local.get $r) (local.get $dstRow)))))
+        (local.set $k (i32.const 0))
+        (if (i32.eq (local.get $len) (i32.const 4))
+          (then
+            ;; One float per block (a one-channel image): a plain strided loop.
+            (if (local.get $add)
+              (then
+                (block $kDone (loop $kNext
+                  (br_if $kDone (i32.ge_u (local.get $k) (local.get $runs)))
+                  (f32.store (local.get $d)
+                    (f32.add (f32.load (local.get $d)) (f32.load (local.get $s))))
+                  (local.set $s (i32.add (local.get $s) (local.get $srcRun)))
+                  (local.set $d (i32.add (local.get $d) (local.get $dstRun)))
+                  (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                  (br $kNext))))
+              (else
+                (block $kDone (loop $kNext
+                  (br_if $kDone (i32.ge_u (local.get $k) (local.get $runs)))
+                  (f32.store (local.get $d) (f32.load (local.get $s)))
+                  (local.set $s (i32.add (local.get $s) (local.get $srcRun)))
+                  (local.set $d (i32.add (local.get $d) (local.get $dstRun)))
+                  (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                  (br $kNext))))))
+          (else
+            (block $kDone (loop $kNext
+              (br_if $kDone (i32.ge_u (local.get $k) (local.get $runs)))
+              (local.set $b (i32.const 0))
+              (block $bDone (loop $bNext
+                (br_if $bDone (i32.ge_u (local.get $b) (local.get $vecLen)))
+                (v128.store (i32.add (local.get $d) (local.get $b))
+                  (select (result v128)
+                    (f32x4.add (v128.load (i32.add (local.get $d) (local.get $b)))
+                               (v128.load (i32.add (local.get $s) (local.get $b))))
+                    (v128.load (i32.add (local.get $s) (local.get $b)))
+                    (local.get $add)))
+                (local.set $b (i32.add (local.get $b) (i32.const 16)))
+                (br $bNext)))
+              (block $bDone (loop $bNext
+                (br_if $bDone (i32.ge_u (local.get $b) (local.get $len)))
+                (f32.store (i32.add (local.get $d) (local.get $b))
+                  (select
+                    (f32.add (f32.load (i32.add (local.get $d) (local.get $b)))
+                             (f32.load (i32.add (local.get $s) (local.get $b))))
+                    (f32.load (i32.add (local.get $s) (local.get $b)))
+                    (local.get $add)))
+                (local.set $b (i32.add (local.get $b) (i32.const 4)))
+                (br $bNext)))
+              (local.set $s (i32.add (local.get $s) (local.get $srcRun)))
+              (local.set $d (i32.add (local.get $d) (local.get $dstRun)))
+              (local.set $k (i32.add (local.get $k) (i32.const 1)))
+              (br $kNext)))))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $rNext)))
+      (local.set $m (i32.add (local.get $m) (i32.const 1)))
+      (br $mNext))))
+
+  ;; out[i] = 1 where x[i] > 0, −1 where x[i] < 0, else 0 (0, −0 and NaN),
+  ;; as TF.js's Sign on every backend; its wasm kernel is a scalar loop about
+  ;; 15 times slower than a clip.
+  (func (export "sign")
+    (param $x i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $stop i32) (local $v v128) (local $one v128) (local $minus v128)
+    (local $zero v128) (local $xi f32)
+    (local.set $one (f32x4.splat (f32.const 1)))
+    (local.set $minus (f32x4.splat (f32.const -1)))
+    (local.set $zero (f32x4.splat (f32.const 0)))
+    (local.set $stop (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end (i32.add (local.get $x)
+      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $v (v128.load (local.get $x)))
+      (v128.store (local.get $out)
+        (v128.or
+          (v128.and (local.get $one) (f32x4.gt (local.get $v) (local.get $zero)))
+          (v128.and (local.get $minus) (f32x4.lt (local.get $v) (local.get $zero)))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (br $next)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $x) (local.get $stop)))
+      (local.set $xi (f32.load (local.get $x)))
+      (f32.store (local.get $out)
+        (select (f32.const 1)
+          (select (f32.const -1) (f32.const 0) (f32.lt (local.get $xi) (f32.const 0)))
+          (f32.gt (local.get $xi) (f32.const 0))))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (br $next))))
 )
