@@ -31,12 +31,11 @@ import {
   PlanMismatch,
   type Step,
 } from './layer-steps.js';
+import { type Extent, liveInput, type RegionNode, type RegionRule } from './live-region.js';
 
-interface Node {
+interface Node extends RegionNode {
   name: string;
   step: Step;
-  inputs: number[];
-  output: number;
 }
 
 export interface LayerPass {
@@ -60,6 +59,11 @@ export interface LayerPlan {
   outputSoftmax: boolean;
   /** Layer names in execution order (for tests and diagnostics). */
   layers: string[];
+  /**
+   * The [rows, columns] of the input the output depends on, when fewer than
+   * all (see `live-region.ts`): passes run on that crop of the input.
+   */
+  liveInput?: [number, number];
 }
 
 const plans = new WeakMap<tf.LayersModel, LayerPlan | string>();
@@ -147,6 +151,7 @@ function buildPlan(model: tf.LayersModel): LayerPlan | string {
         step,
         inputs: idsOf(layer.input),
         output: idsOf(last.output)[0],
+        rule: regionRule(layer),
       });
       continue;
     }
@@ -167,18 +172,91 @@ function buildPlan(model: tf.LayersModel): LayerPlan | string {
       step = maxPoolStep(cfg, true) as Step;
     }
     if (last && (cfg.activation === 'softmax' || kind === 'Softmax')) outputSoftmax = true;
-    nodes.push({ name: layer.name, step, inputs: idsOf(layer.input), output: out[0] });
+    nodes.push({
+      name: layer.name,
+      step,
+      inputs: idsOf(layer.input),
+      output: out[0],
+      rule: regionRule(layer),
+    });
   }
   const order = topological(nodes, input);
   if (typeof order === 'string') return order;
   if (!order.some((n) => n.output === output) && output !== input)
     return 'the output is not computed from the input';
+  const live = liveInput(order, input, output, extents(model, layers));
+  const inShape = model.inputs[0].shape;
+  // Crop only inputs of the shape the region was found for.
+  const crop = (x: tf.Tensor4D) =>
+    live && x.shape[1] === inShape[1] && x.shape[2] === inShape[2] ? live : undefined;
   return {
     outputSoftmax,
     layers: order.map((n) => n.name),
-    run: (x) => runPass(order, input, output, x, true),
-    forward: (x) => runPass(order, input, output, x, false).output,
+    liveInput: live,
+    run: (x) => runPass(order, input, output, x, true, crop(x)),
+    forward: (x) => runPass(order, input, output, x, false, crop(x)).output,
   };
+}
+
+/** The spatial extent of every tensor in the model (undefined unless NHWC with known size). */
+function extents(model: tf.LayersModel, layers: tf.layers.Layer[]): Map<number, Extent> {
+  const map = new Map<number, Extent>();
+  const add = (t: unknown) => {
+    for (const s of (Array.isArray(t) ? t : [t]) as { id: number; shape: (number | null)[] }[]) {
+      const [, h, w] = s.shape;
+      map.set(s.id, s.shape.length === 4 && h != null && w != null ? [h, w] : undefined);
+    }
+  };
+  add(model.inputs);
+  for (const layer of layers) add(layer.output);
+  return map;
+}
+
+/** How `layer`'s output rows depend on its input's (see `live-region.ts`). */
+function regionRule(layer: tf.layers.Layer): RegionRule {
+  const cfg = layer.getConfig() as Config;
+  const kind = layer.getClassName();
+  const pair = (v: unknown): [number, number] =>
+    Array.isArray(v) ? [v[0] as number, v[1] as number] : [v as number, v as number];
+  switch (kind) {
+    case 'Conv2D':
+    case 'DepthwiseConv2D':
+    case 'MaxPooling2D':
+    case 'AveragePooling2D': {
+      const pool = kind.endsWith('Pooling2D');
+      const kernel = pair(pool ? cfg.poolSize : cfg.kernelSize);
+      const strides = pair(cfg.strides ?? cfg.poolSize);
+      // 'same' pads by the input's size, so a cropped input would pad
+      // differently; unless it adds no padding at all.
+      const [, h, w] = (layer.input as tf.SymbolicTensor).shape;
+      const padsNothing = [h, w].every((n, a) => {
+        if (n == null) return false;
+        const out = Math.ceil(n / strides[a]);
+        return (out - 1) * strides[a] + kernel[a] <= n;
+      });
+      return cfg.padding === 'valid' || padsNothing
+        ? { kind: 'window', kernel, strides }
+        : { kind: 'whole' };
+    }
+    case 'ZeroPadding2D': {
+      const [[top, bottom], [left, right]] = cfg.padding as [number, number][];
+      return { kind: 'pad', before: [top, left], after: [bottom, right] };
+    }
+    case 'Concatenate':
+      return cfg.axis === -1 || cfg.axis === 3 ? { kind: 'pointwise' } : { kind: 'whole' };
+    case 'BatchNormalization':
+    case 'ReLU':
+    case 'Activation':
+    case 'Add':
+    case 'Dropout':
+    case 'SpatialDropout1D':
+    case 'GaussianNoise':
+    case 'GaussianDropout':
+    case 'AlphaDropout':
+      return { kind: 'pointwise' };
+    default:
+      return { kind: 'whole' };
+  }
 }
 
 /**
@@ -242,10 +320,12 @@ function runPass(
   output: number,
   x: tf.Tensor4D,
   backwardToCome: boolean,
+  crop: [number, number] | undefined,
 ): LayerPass {
   // Values are freed once their last consumer has run, unless a step saved
   // them; saved tensors are counted and freed once no step needs them.
-  const values = new Map<number, tf.Tensor>([[input, x]]);
+  const first = crop ? tf.slice(x, [0, 0, 0, 0], [-1, crop[0], crop[1], -1]) : x;
+  const values = new Map<number, tf.Tensor>([[input, first]]);
   const uses = new Map<number, number>();
   for (const n of order) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
   const records: { node: Node; saved: tf.Tensor[]; shapes: number[][] }[] = [];
@@ -316,8 +396,19 @@ function runPass(
           records.pop();
           unsave(saved);
         }
-        const dx = grads.get(input) ?? tf.zerosLike(x);
+        const dFirst = grads.get(input);
         grads.delete(input);
+        if (dFirst === undefined) return tf.zerosLike(x);
+        if (!crop) return dFirst as tf.Tensor4D;
+        // Dead pixels: the output does not depend on them.
+        const [, h, w] = x.shape;
+        const dx = tf.pad(dFirst, [
+          [0, 0],
+          [0, h - crop[0]],
+          [0, w - crop[1]],
+          [0, 0],
+        ]);
+        dFirst.dispose();
         return dx as tf.Tensor4D;
       } finally {
         releaseAll();

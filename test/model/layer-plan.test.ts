@@ -315,6 +315,75 @@ test('max pools over ReLU outputs: all-negative windows and ties at 0 equal auto
   net.dispose();
 });
 
+/**
+ * A valid conv, zero padding on top and left, a folded 1×1 'same' conv with
+ * batch norm and ReLU, a channel concatenation, and a 3×3 stride-2 pool
+ * that leaves the last row unread: the plan runs on 12 × 12 of the 13 × 12
+ * input.
+ */
+function deadRowNet(sameKernel = 1): tf.LayersModel {
+  seed = 21;
+  const input = tf.input({ shape: [13, 12, 2] });
+  const c1 = tf.layers
+    .conv2d({ filters: 3, kernelSize: 3, activation: 'relu', kernelInitializer: init() })
+    .apply(input) as tf.SymbolicTensor;
+  const p = tf.layers
+    .zeroPadding2d({
+      padding: [
+        [1, 0],
+        [1, 0],
+      ],
+    })
+    .apply(c1) as tf.SymbolicTensor;
+  const c2 = tf.layers
+    .conv2d({
+      filters: 4,
+      kernelSize: sameKernel,
+      padding: 'same',
+      useBias: false,
+      kernelInitializer: init(),
+    })
+    .apply(p) as tf.SymbolicTensor;
+  const bn = tf.layers
+    .batchNormalization({ movingMeanInitializer: 'randomNormal' })
+    .apply(c2) as tf.SymbolicTensor;
+  const r = tf.layers.reLU().apply(bn) as tf.SymbolicTensor;
+  const q = tf.layers.concatenate().apply([r, p]) as tf.SymbolicTensor;
+  const pooled = tf.layers.maxPooling2d({ poolSize: 3, strides: 2 }).apply(q) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({ units: 4, kernelInitializer: init() })
+    .apply(tf.layers.flatten().apply(pooled) as tf.SymbolicTensor);
+  return tf.model({ inputs: input, outputs: out as tf.SymbolicTensor });
+}
+
+test("rows the output never reads are cropped before the first layer, with autodiff's values", async () => {
+  for (const backend of ['wasm', 'cpu'] as const) {
+    await setBackend(backend);
+    const net = deadRowNet();
+    assert.deepEqual(layerPlan(net)?.liveInput, [12, 12]);
+    compare(net, {}, 'ce');
+    compare(net, { preprocess: { mean: [0.5, 0.4], std: [0.2, 0.3] } }, 'cw', undefined, true);
+    // The dead row's gradient is exactly 0, as autodiff's is.
+    const model = Classifier.create(net);
+    const x = tf.tensor4d(seeded(2 * size(net), 8, 0, 1), [2, ...model.inputShape]);
+    const labels = tf.tensor1d([0, 3], 'int32');
+    const g = objectiveGradient(model, x, labels, 'ce');
+    const lastRow = tf.tidy(() => tf.slice(g.grad, [0, 12, 0, 0], [-1, 1, -1, -1]).abs().max());
+    assert.equal(lastRow.dataSync()[0], 0);
+    tf.dispose([x, labels, lastRow]);
+    g.dispose();
+    net.dispose();
+    // A 3×3 'same' conv pads by its input's size: nothing is cropped.
+    const padded = deadRowNet(3);
+    assert.equal(layerPlan(padded)?.liveInput, undefined);
+    compare(padded, {}, 'ce');
+    padded.dispose();
+  }
+  const mnist = buildBenchModel('mnist-cnn').model;
+  assert.deepEqual(layerPlan(mnist)?.liveInput, [26, 26]);
+  mnist.dispose();
+});
+
 test('models with a layer the plan does not cover fall back to autodiff', async () => {
   await setBackend('wasm');
   const elu = tf.sequential({
