@@ -56,9 +56,15 @@ const log = (s: string) => {
   if (!args.json) process.stderr.write(`${s}\n`);
 };
 
-/** Median wall time of `runs` calls after one warm-up; throws if a timed call leaks tensors. */
+/**
+ * Median wall time of `runs` calls after a warm-up of at least three calls
+ * and one second; throws if a timed call leaks tensors. V8 optimises the JS
+ * around the kernels over the first calls of a process: the MNIST CNN's
+ * FGSM step took 18–29 ms over its first 30 calls and 14 ms from the 60th.
+ */
 async function medianMs(fn: () => Promise<void> | void, runs: number): Promise<number> {
-  await fn();
+  const start = performance.now();
+  for (let i = 0; i < 3 || performance.now() - start < 1000; i++) await fn();
   const before = tf.memory().numTensors;
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -217,6 +223,17 @@ function torchReference(
     input: JSON.stringify({ threads, runs, cases }),
     encoding: 'utf8',
     maxBuffer: 1 << 24,
+    // By default glibc serves every allocation above 128 KiB – 32 MiB with
+    // its own mmap and returns it on free, so each forward pass faults its
+    // activations back in page by page: PyTorch's ResNet forward took
+    // 33–38 ms here against 7–10 ms with malloc kept to its heap, and its
+    // MobileNetV2 batch-64 forward 8.6–11 s against 0.5 s. The reference
+    // gets its best case, as with jemalloc or tcmalloc.
+    env: {
+      ...process.env,
+      MALLOC_MMAP_MAX_: '0',
+      MALLOC_TRIM_THRESHOLD_: String(2 ** 30),
+    },
   });
   if (res.status !== 0) {
     log(`PyTorch reference failed: ${res.stderr.split('\n').slice(-3).join(' ')}`);

@@ -61,7 +61,10 @@ for (const name of (args.models as string).split(',') as BenchModelName[]) {
   const times: Record<string, number[]> = Object.fromEntries(
     Object.keys(cases).map((k) => [k, []]),
   );
-  for (const f of Object.values(cases)) f(); // warm-up
+  // Warm-up: V8 optimises the JS around the kernels over the first tens of calls.
+  const start = performance.now();
+  for (let i = 0; i < 3 || performance.now() - start < 2000; i++)
+    for (const f of Object.values(cases)) f();
   // A large model at batch 64 takes seconds per call: fewer runs.
   const runs = name === 'mobilenetv2' && batch > 16 ? 3 : Number(args.runs);
   for (let r = 0; r < runs; r++) for (const [k, f] of Object.entries(cases)) times[k].push(time(f));

@@ -46,6 +46,7 @@ export {
   type LossName,
   lossByName,
   objective,
+  objectiveWithGradient,
 } from './threat-model/losses.js';
 export {
   getNorm,

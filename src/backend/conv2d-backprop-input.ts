@@ -3,11 +3,11 @@
  * spread output gradient with the rotated, in/out-swapped filter (see
  * `transposed-conv.ts`). TF.js's own wasm kernel is a scalar loop about ten
  * times slower than the forward pass; NCHW, which XNNPACK does not take,
- * still goes to it. With few input channels, a matrix product and a
+ * still goes to it. With 1 to 3 input channels, a matrix product and a
  * scatter-add instead (see `im2col.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { IM2COL_MAX_CHANNELS, inputGradientByCol2im } from './im2col.js';
+import { COL2IM_MAX_CHANNELS, inputGradientByCol2im } from './im2col.js';
 import { KernelRunner } from './kernel-util.js';
 import {
   inputGradientByPhases,
@@ -45,7 +45,7 @@ export function conv2dBackpropInputConfig(
         a.pad,
         a.dimRoundingMode,
       );
-      if (info.inChannels <= IM2COL_MAX_CHANNELS) return inputGradientByCol2im(r, dy, filter, info);
+      if (info.inChannels <= COL2IM_MAX_CHANNELS) return inputGradientByCol2im(r, dy, filter, info);
       if (info.strideHeight > 1 || info.strideWidth > 1) {
         const dx = inputGradientByPhases(r, dy, filter, info);
         if (dx != null) return dx;

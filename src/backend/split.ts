@@ -13,7 +13,10 @@ interface Attrs {
   axis: number | number[];
 }
 
-export function splitConfig(backendName: string, stock: tf.KernelConfig | undefined): tf.KernelConfig {
+export function splitConfig(
+  backendName: string,
+  stock: tf.KernelConfig | undefined,
+): tf.KernelConfig {
   return {
     kernelName: tf.SplitV,
     backendName,

@@ -36,7 +36,7 @@ for (const x of [
   [1, 5, 5, 1],
   [2, 7, 6, 3],
   [3, 9, 8, 4],
-  // More than IM2COL_MAX_CHANNELS input channels: the forward-conv route.
+  // More than COL2IM_MAX_CHANNELS / IM2COL_MAX_CHANNELS input channels: the forward-conv routes.
   [2, 6, 7, 6],
 ] as [number, number, number, number][]) {
   for (const f of [1, 2, 3]) {

@@ -35,7 +35,7 @@ for (const x of [
   [2, 7, 6, 3],
   [3, 8, 9, 4],
 ] as [number, number, number, number][]) {
-  for (const f of [1, 3]) {
+  for (const f of [1, 2, 3]) {
     for (const m of [1, 2]) {
       for (const [stride, dilation] of [
         [1, 1],
