@@ -26,6 +26,8 @@ import { type BlockShape, moveBlocksPlain, simdKernels } from './simd/index.js';
  * gradient 1 (at 3 the two routes split the same three layers).
  */
 export const COL2IM_MAX_CHANNELS = 3;
+/** Or with at least this many input positions per output position. */
+export const COL2IM_MIN_INPUTS_PER_OUTPUT = 1.6;
 export const IM2COL_MAX_CHANNELS = 1;
 
 /**
