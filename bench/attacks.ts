@@ -219,28 +219,35 @@ function torchReference(
     );
     return [];
   }
-  const res = spawnSync(py, [new URL('./torch_reference.py', import.meta.url).pathname], {
-    input: JSON.stringify({ threads, runs, cases }),
-    encoding: 'utf8',
-    maxBuffer: 1 << 24,
-    // By default glibc serves every allocation above 128 KiB – 32 MiB with
-    // its own mmap and returns it on free, so each forward pass faults its
-    // activations back in page by page: PyTorch's ResNet forward took
-    // 33–38 ms here against 7–10 ms with malloc kept to its heap, and its
-    // MobileNetV2 batch-64 forward 8.6–11 s against 0.5 s. The reference
-    // gets its best case, as with jemalloc or tcmalloc.
-    env: {
-      ...process.env,
-      MALLOC_MMAP_MAX_: '0',
-      MALLOC_TRIM_THRESHOLD_: String(2 ** 30),
-    },
-  });
-  if (res.status !== 0) {
-    log(`PyTorch reference failed: ${res.stderr.split('\n').slice(-3).join(' ')}`);
-    return [];
+  // One process per case: a case's allocations otherwise shape the heap the
+  // next one runs in (PyTorch's MobileNetV2 batch-64 forward pass took 2.7 s
+  // after the smaller cases, 0.45–0.55 s alone).
+  const results: unknown[] = [];
+  for (const c of cases) {
+    const res = spawnSync(py, [new URL('./torch_reference.py', import.meta.url).pathname], {
+      input: JSON.stringify({ threads, runs, cases: [c] }),
+      encoding: 'utf8',
+      maxBuffer: 1 << 24,
+      // By default glibc serves every allocation above 128 KiB – 32 MiB with
+      // its own mmap and returns it on free, so each forward pass faults its
+      // activations back in page by page: PyTorch's ResNet forward took
+      // 33–38 ms here against 7–10 ms with malloc kept to its heap, and its
+      // MobileNetV2 batch-64 forward 8.6–11 s against 0.5 s. The reference
+      // gets its best case, as with jemalloc or tcmalloc.
+      env: {
+        ...process.env,
+        MALLOC_MMAP_MAX_: '0',
+        MALLOC_TRIM_THRESHOLD_: String(2 ** 34),
+      },
+    });
+    if (res.status !== 0) {
+      log(`PyTorch reference failed: ${res.stderr.split('\n').slice(-3).join(' ')}`);
+      return [];
+    }
+    results.push(...(JSON.parse(res.stdout) as unknown[]));
   }
   const out: Row[] = [];
-  for (const r of JSON.parse(res.stdout) as {
+  for (const r of results as {
     model: string;
     batch: number;
     forwardMs: number;

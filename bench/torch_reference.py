@@ -91,8 +91,12 @@ MODELS = {
 
 
 def median_ms(fn, runs):
-    for _ in range(3):
+    # Warm-up as advkit's bench does: at least three calls and one second.
+    start = time.perf_counter()
+    calls = 0
+    while calls < 3 or time.perf_counter() - start < 1:
         fn()
+        calls += 1
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
