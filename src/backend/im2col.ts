@@ -52,7 +52,7 @@ function validRange(
 interface TapBlocks {
   imageAt: number;
   colsAt: number;
-  block: BlockShape & { srcRow: number };
+  block: BlockShape;
 }
 
 /**
