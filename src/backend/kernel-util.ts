@@ -132,3 +132,31 @@ export function heapViews(backend: object) {
     typed: (info: Info) => hb.typedArrayFromHeap(info),
   };
 }
+
+export type HeapViews = NonNullable<ReturnType<typeof heapViews>>;
+
+/**
+ * A kernel on `x` that copies values on the wasm heap (`run`), in place of
+ * the backend's `stock` kernel, which still takes strings, scalars and
+ * backends without a heap.
+ */
+export function heapCopyKernel(
+  kernelName: string,
+  backendName: string,
+  stock: tf.KernelConfig | undefined,
+  run: (x: Info, attrs: tf.NamedAttrMap, heap: HeapViews) => Info,
+): tf.KernelConfig {
+  if (stock == null) throw new Error(`advkit: ${kernelName} has no ${backendName} kernel to wrap`);
+  return {
+    kernelName,
+    backendName,
+    setupFunc: stock.setupFunc,
+    kernelFunc: (args) => {
+      const { x } = args.inputs as { x: Info };
+      const heap = heapViews(args.backend);
+      if (x.dtype === 'string' || x.shape.length === 0 || heap == null)
+        return stock.kernelFunc(args);
+      return run(x, args.attrs ?? {}, heap);
+    },
+  };
+}

@@ -7,7 +7,7 @@
  * (`src/model/live-region.ts`). Strings go to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { heapViews, type Info } from './kernel-util.js';
+import { heapCopyKernel } from './kernel-util.js';
 
 interface Attrs {
   paddings: [number, number][];
@@ -18,23 +18,13 @@ export function padConfig(
   backendName: string,
   stock: tf.KernelConfig | undefined,
 ): tf.KernelConfig {
-  if (stock == null) throw new Error(`advkit: PadV2 has no ${backendName} kernel to wrap`);
-  return {
-    kernelName: tf.PadV2,
-    backendName,
-    setupFunc: stock.setupFunc,
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: Info };
-      const heap = heapViews(args.backend);
-      if (x.dtype === 'string' || x.shape.length === 0 || heap == null)
-        return stock.kernelFunc(args);
-      const { paddings, constantValue } = args.attrs as unknown as Attrs;
-      const shape = x.shape.map((d, a) => paddings[a][0] + d + paddings[a][1]);
-      const out = heap.makeOutput(shape, x.dtype);
-      padInto(heap.typed(x), x.shape, paddings, constantValue, heap.typed(out), shape);
-      return out;
-    },
-  };
+  return heapCopyKernel(tf.PadV2, backendName, stock, (x, attrs, heap) => {
+    const { paddings, constantValue } = attrs as unknown as Attrs;
+    const shape = x.shape.map((d, a) => paddings[a][0] + d + paddings[a][1]);
+    const out = heap.makeOutput(shape, x.dtype);
+    padInto(heap.typed(x), x.shape, paddings, constantValue, heap.typed(out), shape);
+    return out;
+  });
 }
 
 /**

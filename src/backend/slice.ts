@@ -7,7 +7,7 @@
  * cut are whole, so each run spans them). Strings go to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { heapViews, type Info } from './kernel-util.js';
+import { heapCopyKernel } from './kernel-util.js';
 
 interface Attrs {
   begin: number | number[];
@@ -47,21 +47,11 @@ export function sliceConfig(
   backendName: string,
   stock: tf.KernelConfig | undefined,
 ): tf.KernelConfig {
-  if (stock == null) throw new Error(`advkit: Slice has no ${backendName} kernel to wrap`);
-  return {
-    kernelName: tf.Slice,
-    backendName,
-    setupFunc: stock.setupFunc,
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: Info };
-      const heap = heapViews(args.backend);
-      if (x.dtype === 'string' || x.shape.length === 0 || heap == null)
-        return stock.kernelFunc(args);
-      const { begin, size } = args.attrs as unknown as Attrs;
-      const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
-      const out = heap.makeOutput(s, x.dtype);
-      if (s.every((d) => d > 0)) copySlice(heap.typed(x), x.shape, b, s, heap.typed(out));
-      return out;
-    },
-  };
+  return heapCopyKernel(tf.Slice, backendName, stock, (x, attrs, heap) => {
+    const { begin, size } = attrs as unknown as Attrs;
+    const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
+    const out = heap.makeOutput(s, x.dtype);
+    if (s.every((d) => d > 0)) copySlice(heap.typed(x), x.shape, b, s, heap.typed(out));
+    return out;
+  });
 }
