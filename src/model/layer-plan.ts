@@ -226,15 +226,9 @@ function regionRule(layer: tf.layers.Layer): RegionRule {
       const pool = kind.endsWith('Pooling2D');
       const kernel = pair(pool ? cfg.poolSize : cfg.kernelSize);
       const strides = pair(cfg.strides ?? cfg.poolSize);
-      // 'same' pads by the input's size, so a cropped input would pad
-      // differently; unless it adds no padding at all.
-      const [, h, w] = (layer.input as tf.SymbolicTensor).shape;
-      const padsNothing = [h, w].every((n, a) => {
-        if (n == null) return false;
-        const out = Math.ceil(n / strides[a]);
-        return (out - 1) * strides[a] + kernel[a] <= n;
-      });
-      return cfg.padding === 'valid' || padsNothing
+      // 'same' pads by the input's size, so a cropped input could pad
+      // differently; only a 1-wide window never pads.
+      return cfg.padding === 'valid' || (kernel[0] === 1 && kernel[1] === 1)
         ? { kind: 'window', kernel, strides }
         : { kind: 'whole' };
     }

@@ -13,8 +13,9 @@
  * output computes its first rows (and columns) from the first rows of its
  * inputs alone, the same way whatever comes after them: valid windows,
  * pointwise layers, zero padding. A layer that reads a whole tensor (dense,
- * flatten, global pooling) or pads by the input's size ('same' windows that
- * pad) needs all of its input; `liveInput` checks that it gets it.
+ * flatten, global pooling) or pads by its input's size ('same' windows wider
+ * than one pixel, which could pad a cropped input differently) needs all of
+ * its input; `liveInput` checks that it gets it.
  */
 
 /** How a layer's output rows and columns depend on its inputs'. */

@@ -384,6 +384,34 @@ test("rows the output never reads are cropped before the first layer, with autod
   mnist.dispose();
 });
 
+test("a 'same' window that pads nothing on the whole input still keeps the input whole", async () => {
+  // On 8 rows a 2×2 stride-2 'same' conv pads nothing, but on a crop of 7
+  // (what the 3×3 stride-2 valid branch reads) it would pad and give 4 rows
+  // where the pooled branch it is added to has 3.
+  await setBackend('wasm');
+  seed = 31;
+  const input = tf.input({ shape: [8, 8, 1] });
+  const a = tf.layers
+    .conv2d({ filters: 2, kernelSize: 2, strides: 2, padding: 'same', kernelInitializer: init() })
+    .apply(input) as tf.SymbolicTensor;
+  const b = tf.layers
+    .conv2d({ filters: 2, kernelSize: 1, kernelInitializer: init() })
+    .apply(tf.layers.maxPooling2d({ poolSize: 2 }).apply(input) as tf.SymbolicTensor);
+  const sum = tf.layers.add().apply([a, b as tf.SymbolicTensor]) as tf.SymbolicTensor;
+  const pooled = tf.layers.maxPooling2d({ poolSize: 3, strides: 2 }).apply(sum);
+  const c = tf.layers
+    .conv2d({ filters: 2, kernelSize: 3, strides: 2, kernelInitializer: init() })
+    .apply(input) as tf.SymbolicTensor;
+  const flat = (t: unknown) =>
+    tf.layers.flatten().apply(t as tf.SymbolicTensor) as tf.SymbolicTensor;
+  const joined = tf.layers.concatenate().apply([flat(pooled), flat(c)]);
+  const out = tf.layers.dense({ units: 4, kernelInitializer: init() }).apply(joined);
+  const net = tf.model({ inputs: input, outputs: out as tf.SymbolicTensor });
+  assert.equal(layerPlan(net)?.liveInput, undefined);
+  compare(net, {}, 'ce');
+  net.dispose();
+});
+
 test('models with a layer the plan does not cover fall back to autodiff', async () => {
   await setBackend('wasm');
   const elu = tf.sequential({
