@@ -21,12 +21,7 @@ function crossEntropyParts(logits: tf.Tensor2D, labels: tf.Tensor1D) {
   return { logp, onehot, loss: tf.neg(tf.sum(tf.mul(logp, onehot), 1)) as tf.Tensor1D };
 }
 
-/** z_label and the largest other logit. */
-function labelAndBestOther(logits: tf.Tensor2D, labels: tf.Tensor1D): [tf.Tensor1D, tf.Tensor1D] {
-  const { zy, best } = bestOtherParts(logits, labels);
-  return [zy, best];
-}
-
+/** z_label (`zy`) and the largest other logit (`best`), with the one-hot and masked logits behind them. */
 function bestOtherParts(logits: tf.Tensor2D, labels: tf.Tensor1D) {
   const onehot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
   const zy = tf.sum(tf.mul(logits, onehot), 1) as tf.Tensor1D;
@@ -55,7 +50,7 @@ function largestLogits(logits: tf.Tensor2D, k: number): tf.Tensor1D[] {
  */
 export function cwMargin(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
   return tf.tidy(() => {
-    const [zy, zOther] = labelAndBestOther(logits, labels);
+    const { zy, best: zOther } = bestOtherParts(logits, labels);
     return tf.sub(zOther, zy) as tf.Tensor1D;
   });
 }
@@ -73,7 +68,7 @@ export function dlr(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
         `the DLR loss needs at least 3 classes; the model has ${logits.shape[1]}`,
       );
     }
-    const [zy, zOther] = labelAndBestOther(logits, labels);
+    const { zy, best: zOther } = bestOtherParts(logits, labels);
     const [z1, , z3] = largestLogits(logits, 3);
     return tf.neg(tf.div(tf.sub(zy, zOther), tf.add(tf.sub(z1, z3), 1e-12))) as tf.Tensor1D;
   });
