@@ -66,14 +66,17 @@ test('PGD is never weaker than FGSM at the same ε on the same examples', async 
       count(p[i].success) >= count(f[i].success),
       `ε=${eps[i]}: PGD ${count(p[i].success)} < FGSM ${count(f[i].success)}`,
     );
-    assert.ok(count(f[i].success) < labels.length || i === eps.length - 1);
+    assert.ok(
+      count(f[i].success) < labels.length || i === eps.length - 1,
+      'count(f[i].success) < labels.length || i === eps.length - 1',
+    );
   }
   for (const r of [...f, ...p]) r.xAdv.dispose();
 });
 
 test('MI-FGSM and BIM succeed at least where they should on a large budget', async () => {
   const [m] = await new MIFGSM().run(cnn.model, { x, labels }, [0.3]);
-  assert.ok(count(m.success) >= labels.length * 0.8);
+  assert.ok(count(m.success) >= labels.length * 0.8, 'count(m.success) >= labels.length * 0.8');
   m.xAdv.dispose();
 });
 
@@ -95,7 +98,10 @@ test('gradients through preprocessing equal the gradients of the composed functi
   const b = objectiveGradient(composed, xs, lab, 'ce');
   const [ga, gb] = [await a.grad.data(), await b.grad.data()];
   for (let i = 0; i < ga.length; i++)
-    assert.ok(Math.abs(ga[i] - gb[i]) <= 1e-5 * (1 + Math.abs(gb[i])));
+    assert.ok(
+      Math.abs(ga[i] - gb[i]) <= 1e-5 * (1 + Math.abs(gb[i])),
+      'Math.abs(ga[i] - gb[i]) <= 1e-5 * (1 + Math.abs(gb[i]))',
+    );
   // and against central finite differences of the loss
   const h = 1e-2;
   const loss = (v: tf.Tensor4D) =>
@@ -136,7 +142,8 @@ test('bounds [0, 255]: ε is in pixel units and results stay in the bounds', asy
   const [r] = await new FGSM().run(cnn255.model, { x: x255, labels }, [8]);
   const [f] = await new FGSM().run(cnn.model, { x, labels }, [8 / 255]);
   const [a, b] = [await r.xAdv.data(), await f.xAdv.data()];
-  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] / 255 - b[i]) < 1e-4);
+  for (let i = 0; i < a.length; i++)
+    assert.ok(Math.abs(a[i] / 255 - b[i]) < 1e-4, 'Math.abs(a[i] / 255 - b[i]) < 1e-4');
   assert.deepEqual(r.predicted, f.predicted);
   tf.dispose([x255, r.xAdv, f.xAdv]);
   cnn255.dispose();
@@ -166,7 +173,7 @@ test('a probability-output model gives the same attack as its logit twin (no dou
   const [rb] = await new FGSM().run(b, { x, labels: labels.map((l) => l % 4) }, [0.1]);
   assert.deepEqual(ra.predicted, rb.predicted);
   ra.loss.forEach((l, i) => {
-    assert.ok(Math.abs(l - rb.loss[i]) < 1e-4);
+    assert.ok(Math.abs(l - rb.loss[i]) < 1e-4, 'Math.abs(l - rb.loss[i]) < 1e-4');
   });
   tf.dispose([ra.xAdv, rb.xAdv, W]);
 });
@@ -196,10 +203,16 @@ test('losses: cross-entropy, CW margin and DLR on hand-computed logits', () => {
   const y = tf.tensor1d([0], 'int32');
   const ce = crossEntropy(z, y).dataSync()[0];
   const lse = Math.log(Math.exp(2) + Math.exp(1) + 1 + Math.exp(-1));
-  assert.ok(Math.abs(ce - (lse - 2)) < 1e-5);
-  assert.ok(Math.abs(cwMargin(z, y).dataSync()[0] - (1 - 2)) < 1e-6);
+  assert.ok(Math.abs(ce - (lse - 2)) < 1e-5, 'Math.abs(ce - (lse - 2)) < 1e-5');
+  assert.ok(
+    Math.abs(cwMargin(z, y).dataSync()[0] - (1 - 2)) < 1e-6,
+    'Math.abs(cwMargin(z, y).dataSync()[0] - (1 - 2)) < 1e-6',
+  );
   // DLR = −(z_y − max_{i≠y} z_i) / (z_π1 − z_π3) = −(2 − 1) / (2 − 0)
-  assert.ok(Math.abs(dlr(z, y).dataSync()[0] + 0.5) < 1e-6);
+  assert.ok(
+    Math.abs(dlr(z, y).dataSync()[0] + 0.5) < 1e-6,
+    'Math.abs(dlr(z, y).dataSync()[0] + 0.5) < 1e-6',
+  );
   tf.dispose([z, y]);
 });
 
@@ -259,7 +272,10 @@ test('CW and DLR losses drive attacks, untargeted and targeted', async () => {
         count(r.success) > 0,
         `${loss} ${goal ? 'targeted' : 'untargeted'} never succeeded`,
       );
-      assert.ok(r.distance.every((d) => d <= 0.2 + 1e-6));
+      assert.ok(
+        r.distance.every((d) => d <= 0.2 + 1e-6),
+        'r.distance.every((d) => d <= 0.2 + 1e-6)',
+      );
       r.xAdv.dispose();
     }
   }

@@ -63,7 +63,7 @@ test('a layer plan and autodiff are measured apart (the plan keeps fewer tensors
   const labels = tf.tensor1d([0, 1, 2, 3], 'int32');
   gradientValues(model, x, labels);
   const plan = gradientChunk(model, 'plan');
-  assert.ok(plan !== undefined);
+  assert.ok(plan !== undefined, 'plan !== undefined');
   assert.equal(gradientChunk(model, 'autodiff'), undefined, 'not measured by the plan');
   useLayerPlans(false);
   try {

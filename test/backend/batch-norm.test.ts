@@ -111,7 +111,10 @@ test('batch norm without scale: only the input gradient, no leak (stock TF.js th
     const v = inputsOf(c);
     return tf.grad((x: tf.Tensor) => objective(c, { ...v, x }))(v.x!);
   });
-  assert.ok(values[0].some((g) => g !== 0));
+  assert.ok(
+    values[0].some((g) => g !== 0),
+    'values[0].some((g) => g !== 0)',
+  );
 });
 
 test('batch-norm forward on wasm (one XNNPACK pass for per-channel statistics) equals cpu', async () => {

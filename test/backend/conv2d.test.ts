@@ -133,5 +133,5 @@ test('numeric pad with dimRoundingMode reaches both kernels unchanged', async ()
 
 test('a conv2d gradient leaves no tensors behind on wasm', async () => {
   const { values } = await runOn('wasm', () => convGrads(cases[cases.length - 1]));
-  assert.ok(values.length > 0);
+  assert.ok(values.length > 0, 'values.length > 0');
 });

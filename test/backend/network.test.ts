@@ -68,7 +68,7 @@ test('weight gradients on wasm equal cpu (adversarial training path)', async () 
     const x = tensor([3, 9, 9, 3], 63);
     const { grads } = tf.variableGrads(() => loss(x));
     const names = Object.keys(grads).sort();
-    assert.ok(names.length >= 8);
+    assert.ok(names.length >= 8, 'names.length >= 8');
     return names.map((n) => grads[n]);
   });
 });

@@ -114,7 +114,7 @@ test('sign: SIMD = cpu (1, −1, and 0 for ±0, NaN); wasm denormals keep their 
 test('block moves (copy and add, any block length) equal the plain-JS loop', async () => {
   await tf.setBackend('wasm');
   const k = simdKernels(tf.backend());
-  assert.ok(k);
+  assert.ok(k, 'k');
   const info = (t: tf.Tensor) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
   for (const len of [1, 3, 4, 5, 8, 13]) {
     for (const add of [false, true]) {

@@ -34,6 +34,7 @@ test('TF.js internals relied on: versions, worker script, flag, PThread', async 
   assert.match(worker.wasmWorkerContents ?? '', /require\("worker_threads"\)/);
   assert.ok(
     require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js'),
+    "require.resolve('@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js')",
   );
   // TF.js still says "no threads" in Node (else the workaround is moot).
   const env = tf.env();

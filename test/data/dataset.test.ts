@@ -78,7 +78,8 @@ test('PNG round trip: gray [0, 255] exact, RGB [0, 1] through loadImageFolder', 
   writePng(path.join(dir, 'cls', 'b.png'), rgb, [5, 6, 3], [0, 1]);
   const ds = await loadImageFolder(dir, { shape: [5, 6, 3] });
   assert.deepEqual(ds.conversions, ['pixels scaled from 0–255 to [0, 1]']);
-  for (let i = 0; i < rgb.length; i++) assert.ok(Math.abs(ds.images[i] - rgb[i]) < 1e-6);
+  for (let i = 0; i < rgb.length; i++)
+    assert.ok(Math.abs(ds.images[i] - rgb[i]) < 1e-6, 'Math.abs(ds.images[i] - rgb[i]) < 1e-6');
 
   assert.throws(
     () => encodePng(new Float32Array(10), [3, 4, 1], [0, 1]),

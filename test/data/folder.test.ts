@@ -62,9 +62,18 @@ test('classNames fix the label order; grayscale and [0, 255] conversions', async
   // Listing order is the sub-folders sorted (cat, dog); offset 1, limit 3.
   assert.deepEqual(Array.from(ds.labels), [1, 0, 0]);
   assert.deepEqual(ds.classNames, ['dog', 'cat', 'bird']);
-  assert.ok(ds.conversions.includes('converted RGB → grayscale'));
-  assert.ok(ds.conversions.includes('pixels scaled from 0–255 to [0, 255]'));
-  assert.ok(ds.images.every((v) => v >= 0 && v <= 255));
+  assert.ok(
+    ds.conversions.includes('converted RGB → grayscale'),
+    "ds.conversions.includes('converted RGB → grayscale')",
+  );
+  assert.ok(
+    ds.conversions.includes('pixels scaled from 0–255 to [0, 255]'),
+    "ds.conversions.includes('pixels scaled from 0–255 to [0, 255]')",
+  );
+  assert.ok(
+    ds.images.every((v) => v >= 0 && v <= 255),
+    'ds.images.every((v) => v >= 0 && v <= 255)',
+  );
   // Rec. 601-ish luma of (250, 10, 10) is about 80; of (10, 10, 250) about 35.
   assert.ok(ds.images[0] > ds.images[28 * 28], 'red is brighter than blue in gray');
   assert.match(ds.source, /images 1\.\.3 of 4/);
@@ -84,10 +93,22 @@ test('grayscale → RGB and alpha flattened onto black', async () => {
     .png()
     .toFile(path.join(dir, 'a', 't.png'));
   const ds = await loadImageFolder(dir, { shape: [6, 6, 3] });
-  assert.ok(ds.conversions.includes('converted grayscale → RGB'));
-  assert.ok(ds.conversions.includes('alpha flattened onto black'));
-  assert.ok(!ds.conversions.some((c) => c.startsWith('resized')));
-  assert.ok(Math.abs(ds.images[0] - 200 / 255) < 1e-6 && ds.images[1] === ds.images[0]);
+  assert.ok(
+    ds.conversions.includes('converted grayscale → RGB'),
+    "ds.conversions.includes('converted grayscale → RGB')",
+  );
+  assert.ok(
+    ds.conversions.includes('alpha flattened onto black'),
+    "ds.conversions.includes('alpha flattened onto black')",
+  );
+  assert.ok(
+    !ds.conversions.some((c) => c.startsWith('resized')),
+    "!ds.conversions.some((c) => c.startsWith('resized'))",
+  );
+  assert.ok(
+    Math.abs(ds.images[0] - 200 / 255) < 1e-6 && ds.images[1] === ds.images[0],
+    'Math.abs(ds.images[0] - 200 / 255) < 1e-6 && ds.images[1] === ds.images[0]',
+  );
   assert.equal(ds.images[6 * 6 * 3], 0, 'transparent white is black');
 });
 

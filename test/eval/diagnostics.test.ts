@@ -41,9 +41,9 @@ test('gradient masking: a step-function model has zero gradients and noise beats
   const codes = r.warnings.map((w) => w.code);
   assert.equal(r.diagnostics?.zeroGradientFraction, 1);
   assert.equal(r.diagnostics?.zeroGradientExamples, n);
-  assert.ok(codes.includes('ZERO_GRADIENTS'));
+  assert.ok(codes.includes('ZERO_GRADIENTS'), "codes.includes('ZERO_GRADIENTS')");
   assert.ok(codes.includes('NOISE_BEATS_FGSM'), JSON.stringify(r.diagnostics?.noise));
-  assert.ok(codes.includes('NO_STRONGER_ATTACK'));
+  assert.ok(codes.includes('NO_STRONGER_ATTACK'), "codes.includes('NO_STRONGER_ATTACK')");
   assert.equal(r.attacks[0].results[0].successRate.numerator, 0, 'FGSM does not move');
   model.dispose();
 });
@@ -105,9 +105,12 @@ test('FGSM failing where PGD succeeds warns of a curved loss / one-step-trained 
   const { warnings, diagnostics } = computeDiagnostics(plan, state, false);
   assert.equal(diagnostics, null);
   const w = warnings.find((x) => x.code === 'FGSM_WEAKER_THAN_ITERATIVE');
-  assert.ok(w);
+  assert.ok(w, 'w');
   assert.equal(w.epsilon, 0.1);
-  assert.ok(!warnings.some((x) => x.severity === 'error'));
+  assert.ok(
+    !warnings.some((x) => x.severity === 'error'),
+    "!warnings.some((x) => x.severity === 'error')",
+  );
 });
 
 test('sanity: ‖δ‖ > ε, out-of-bounds pixels and a moved ε = 0 input are errors', () => {
@@ -117,10 +120,13 @@ test('sanity: ‖δ‖ > ε, out-of-bounds pixels and a moved ε = 0 input are e
   fill(0, 1, [true, true, true, true], [0.1, 0.1, 0.1000001, 0.1]);
   fill(1, 1, [true, true, true, true], [0.1, 0.25, 0.1, 0.1], true);
   const codes = computeDiagnostics(plan, state, false).warnings.map((w) => `${w.code}:${w.attack}`);
-  assert.ok(codes.includes('EPSILON_ZERO_CHANGED:fgsm'));
+  assert.ok(
+    codes.includes('EPSILON_ZERO_CHANGED:fgsm'),
+    "codes.includes('EPSILON_ZERO_CHANGED:fgsm')",
+  );
   assert.ok(codes.includes('BUDGET_VIOLATION:fgsm'), 'ε = 0 with ‖δ‖ = 0.01');
-  assert.ok(codes.includes('BUDGET_VIOLATION:pgd'));
-  assert.ok(codes.includes('BOUNDS_VIOLATION:pgd'));
+  assert.ok(codes.includes('BUDGET_VIOLATION:pgd'), "codes.includes('BUDGET_VIOLATION:pgd')");
+  assert.ok(codes.includes('BOUNDS_VIOLATION:pgd'), "codes.includes('BOUNDS_VIOLATION:pgd')");
   // Only the ε = 0 entry: 0.1000001 ≤ 0.1 within float tolerance.
   assert.equal(codes.filter((c) => c === 'BUDGET_VIOLATION:fgsm').length, 1);
 });

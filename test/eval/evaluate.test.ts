@@ -102,7 +102,8 @@ test('evaluate on tinyCnn: every report field, labelled metrics, leak-free', asy
       assert.equal(e.examples.length, 20);
       // Robust + flipped = clean-correct, per the two definitions.
       assert.equal(e.robustAccuracy.numerator + e.successRate.numerator, correct);
-      for (const x of e.examples) assert.ok(x.perturbation <= e.epsilon + 1e-6);
+      for (const x of e.examples)
+        assert.ok(x.perturbation <= e.epsilon + 1e-6, 'x.perturbation <= e.epsilon + 1e-6');
     }
     assert.equal(a.results[0].successRate.numerator, 0, 'ε = 0 flips nothing');
   }
@@ -113,10 +114,10 @@ test('evaluate on tinyCnn: every report field, labelled metrics, leak-free', asy
     for (const [i, v] of m.values.entries()) {
       const ex = r.attacks[0].results[0].examples[i];
       if (ex.cleanPrediction !== ex.label) assert.equal(v, 0);
-      else if (v !== null) assert.ok(v > 0 && v <= 0.2);
+      else if (v !== null) assert.ok(v > 0 && v <= 0.2, 'v > 0 && v <= 0.2');
     }
   }
-  assert.ok(r.diagnostics);
+  assert.ok(r.diagnostics, 'r.diagnostics');
   assert.equal(r.diagnostics.sanity.budgetViolations, 0);
   assert.equal(r.diagnostics.firstOrder.length, 3);
   assert.deepEqual(

@@ -161,7 +161,10 @@ describe('evaluate with workerThreads', () => {
       examples: 60,
       resumed: false,
     });
-    assert.ok(events.some((e) => e.phase === 'minimal-epsilon' && e.attack === 'pgd'));
+    assert.ok(
+      events.some((e) => e.phase === 'minimal-epsilon' && e.attack === 'pgd'),
+      "events.some((e) => e.phase === 'minimal-epsilon' && e.attack === 'pgd')",
+    );
   });
 
   it('targeted goal: the same report, targets included', async () => {
@@ -421,11 +424,11 @@ describe('worker errors and what can be sent', () => {
       { name: 'InputError', code: 'INVALID_LABELS', message: 'labels out of range' },
       'evaluation worker 2 of 2, batch 3',
     );
-    assert.ok(bad instanceof InputError);
+    assert.ok(bad instanceof InputError, 'bad instanceof InputError');
     assert.equal(bad.code, 'INVALID_LABELS');
     assert.equal(bad.message, 'evaluation worker 2 of 2, batch 3: labels out of range');
     const load = rethrown({ name: 'LoadError', code: 'MODEL_LOAD', message: 'x' }, 'w');
-    assert.ok(load instanceof LoadError);
+    assert.ok(load instanceof LoadError, 'load instanceof LoadError');
     const crash = rethrown(
       {
         name: 'TypeError',
@@ -434,7 +437,10 @@ describe('worker errors and what can be sent', () => {
       },
       'evaluation worker 1 of 2, batch 0',
     );
-    assert.ok(crash instanceof WorkerError && crash instanceof AdvkitError);
+    assert.ok(
+      crash instanceof WorkerError && crash instanceof AdvkitError,
+      'crash instanceof WorkerError && crash instanceof AdvkitError',
+    );
     assert.equal(crash.code, 'WORKER');
     assert.equal(
       crash.message,

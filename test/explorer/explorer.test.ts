@@ -160,7 +160,7 @@ describe('explorer in headless Chromium', { skip: SKIP, timeout: 150_000 }, () =
     const ref = await nodeFgsm(0.25);
     assert.equal(typed.pred, ref.pred);
     assert.ok(Math.abs(typed.norm - 0.25) < 1e-4, `‖δ‖∞ = ${typed.norm}`);
-    assert.ok(Math.abs(typed.norm - ref.norm) < 1e-4);
+    assert.ok(Math.abs(typed.norm - ref.norm) < 1e-4, 'Math.abs(typed.norm - ref.norm) < 1e-4');
     assert.match((await page.textContent('#verdict')) ?? '', /ε = 0\.2500/);
     await page.screenshot({ path: path.join(SHOTS, 'fgsm-eps-0.25.png'), fullPage: true });
     // Keyboard: the slider moves one step of 0.5/200 = 0.0025.
@@ -222,7 +222,7 @@ describe('explorer in headless Chromium', { skip: SKIP, timeout: 150_000 }, () =
     const s = await shown(p2);
     const ref = await nodeFgsm(0.1);
     assert.equal(s.pred, ref.pred);
-    assert.ok(Math.abs(s.norm - ref.norm) < 1e-5);
+    assert.ok(Math.abs(s.norm - ref.norm) < 1e-5, 'Math.abs(s.norm - ref.norm) < 1e-5');
     await p2.close();
   });
 
@@ -336,7 +336,7 @@ describe('explorer in headless Chromium', { skip: SKIP, timeout: 150_000 }, () =
     const s = await shown(page);
     const ref = await nodeFgsm(s.eps);
     assert.equal(s.pred, ref.pred);
-    assert.ok(Math.abs(s.norm - ref.norm) < 1e-4);
+    assert.ok(Math.abs(s.norm - ref.norm) < 1e-4, 'Math.abs(s.norm - ref.norm) < 1e-4');
   });
 
   test('a model whose input shape does not fit the samples is named as such', async () => {

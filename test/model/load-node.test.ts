@@ -130,7 +130,7 @@ test('a graph-model model.json loads and can be attacked', async () => {
     assert.ok(Math.abs(v - want[i]) < 1e-6, `logit ${i}: ${v} vs ${want[i]}`);
   });
   const [r] = await new FGSM().run(model, { x, labels: [1] }, [0.1]);
-  assert.ok(r.distance[0] <= 0.1 + 1e-6);
+  assert.ok(r.distance[0] <= 0.1 + 1e-6, 'r.distance[0] <= 0.1 + 1e-6');
   tf.dispose([x, r.xAdv]);
 });
 

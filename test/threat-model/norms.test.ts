@@ -20,7 +20,7 @@ test('L2 steepest is g/‖g‖₂ and a zero gradient gives a zero step', () => 
   const v = tf.tidy(() => L2.steepest(tf.tensor2d([g, [0, 0, 0, 0]])).dataSync());
   const n = Math.sqrt(41);
   [3 / n, -4 / n, 0, 4 / n, 0, 0, 0, 0].forEach((e, i) => {
-    assert.ok(Math.abs(v[i] - e) < 1e-6);
+    assert.ok(Math.abs(v[i] - e) < 1e-6, 'Math.abs(v[i] - e) < 1e-6');
   });
 });
 
@@ -37,9 +37,12 @@ test('first-order gains: ε‖g‖₁ (L∞), ε‖g‖₂ (L2), ε‖g‖∞ (L
         tf.sum(tf.mul(tf.tensor2d([g]), tf.mul(n.steepest(tf.tensor2d([g])), eps))).dataSync()[0],
     ),
   );
-  assert.ok(Math.abs(gains[0] - eps * 11) < 1e-5);
-  assert.ok(Math.abs(gains[1] - eps * Math.sqrt(41)) < 1e-5);
-  assert.ok(Math.abs(gains[2] - eps * 4) < 1e-5);
+  assert.ok(Math.abs(gains[0] - eps * 11) < 1e-5, 'Math.abs(gains[0] - eps * 11) < 1e-5');
+  assert.ok(
+    Math.abs(gains[1] - eps * Math.sqrt(41)) < 1e-5,
+    'Math.abs(gains[1] - eps * Math.sqrt(41)) < 1e-5',
+  );
+  assert.ok(Math.abs(gains[2] - eps * 4) < 1e-5, 'Math.abs(gains[2] - eps * 4) < 1e-5');
 });
 
 test('projection: inside points unchanged bit for bit, outside points land on the sphere', () => {
@@ -63,7 +66,7 @@ test('projection: inside points unchanged bit for bit, outside points land on th
       `${norm.name} moved an inside point`,
     );
     assert.ok(Math.abs(d[1] - 0.05) < 1e-5, `${norm.name} projected to norm ${d[1]}`);
-    assert.ok(pf.every(Number.isFinite));
+    assert.ok(pf.every(Number.isFinite), 'pf.every(Number.isFinite)');
   }
 });
 
@@ -79,9 +82,12 @@ test('L1 projection is the nearest point of the ball (checked against random bal
   const dp = dist(p);
   for (let t = 0; t < 3000; t++) {
     const q = Array.from(L1.sampleBall(5, eps, rng));
-    assert.ok(dist(q) >= dp - 1e-6);
+    assert.ok(dist(q) >= dp - 1e-6, 'dist(q) >= dp - 1e-6');
   }
-  assert.ok(Math.abs(p.reduce((a, b) => a + Math.abs(b), 0) - eps) < 1e-5);
+  assert.ok(
+    Math.abs(p.reduce((a, b) => a + Math.abs(b), 0) - eps) < 1e-5,
+    'Math.abs(p.reduce((a, b) => a + Math.abs(b), 0) - eps) < 1e-5',
+  );
 });
 
 test('random starts are inside the ball', () => {

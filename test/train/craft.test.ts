@@ -58,7 +58,7 @@ async function craft(clipStart: boolean): Promise<Float32Array> {
     { x, labels: new Int32Array(8), indices: Int32Array.from({ length: 8 }, (_, i) => i) },
     5,
   );
-  assert.ok(xAdv);
+  assert.ok(xAdv, 'xAdv');
   const values = new Float32Array(await xAdv.data());
   tf.dispose([x, xAdv]);
   optimizer.dispose();
@@ -70,7 +70,10 @@ async function craft(clipStart: boolean): Promise<Float32Array> {
 
 test('FGSM-RS training examples take the gradient at the unclipped start by default', async () => {
   const v = await craft(false);
-  assert.ok(v.every((p) => p >= 0.075 - 1e-6 && p <= 0.3 + 1e-6));
+  assert.ok(
+    v.every((p) => p >= 0.075 - 1e-6 && p <= 0.3 + 1e-6),
+    'v.every((p) => p >= 0.075 - 1e-6 && p <= 0.3 + 1e-6)',
+  );
   const below = v.filter((p) => p < 0.3 - 1e-4).length;
   // 128 pixels, each below 0.3 with probability 3/8.
   assert.ok(below > 25 && below < 75, `${below} of 128 pixels below 0.3`);
@@ -78,5 +81,8 @@ test('FGSM-RS training examples take the gradient at the unclipped start by defa
 
 test('clipStart: true crafts with the FGSM-RS attack exactly as specified', async () => {
   const v = await craft(true);
-  assert.ok(v.every((p) => Math.abs(p - 0.3) < 1e-6));
+  assert.ok(
+    v.every((p) => Math.abs(p - 0.3) < 1e-6),
+    'v.every((p) => Math.abs(p - 0.3) < 1e-6)',
+  );
 });

@@ -80,10 +80,19 @@ test('cyclic schedule: 0 → peak at 2/5 of training → 0; multistep and consta
   assert.equal(learningRate('cyclic', 5e-3, 0, 10), 0);
   assert.equal(learningRate('cyclic', 5e-3, 2, 10), 2.5e-3);
   assert.equal(learningRate('cyclic', 5e-3, 4, 10), 5e-3);
-  assert.ok(Math.abs(learningRate('cyclic', 5e-3, 7, 10) - 2.5e-3) < 1e-12);
+  assert.ok(
+    Math.abs(learningRate('cyclic', 5e-3, 7, 10) - 2.5e-3) < 1e-12,
+    "Math.abs(learningRate('cyclic', 5e-3, 7, 10) - 2.5e-3) < 1e-12",
+  );
   assert.equal(learningRate('cyclic', 5e-3, 10, 10), 0);
   assert.equal(learningRate('multistep', 0.1, 4.9, 10), 0.1);
-  assert.ok(Math.abs(learningRate('multistep', 0.1, 5, 10) - 0.01) < 1e-12);
-  assert.ok(Math.abs(learningRate('multistep', 0.1, 8, 10) - 0.001) < 1e-12);
+  assert.ok(
+    Math.abs(learningRate('multistep', 0.1, 5, 10) - 0.01) < 1e-12,
+    "Math.abs(learningRate('multistep', 0.1, 5, 10) - 0.01) < 1e-12",
+  );
+  assert.ok(
+    Math.abs(learningRate('multistep', 0.1, 8, 10) - 0.001) < 1e-12,
+    "Math.abs(learningRate('multistep', 0.1, 8, 10) - 0.001) < 1e-12",
+  );
   assert.equal(learningRate('constant', 0.3, 7, 10), 0.3);
 });

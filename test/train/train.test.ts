@@ -66,15 +66,24 @@ test('FGSM-RS training lowers the adversarial loss and logs every epoch', async 
   );
   assert.ok(last.cleanTrainAccuracy > first.cleanTrainAccuracy, 'clean accuracy rises');
   for (const h of result.history) {
-    assert.ok(h.heldOutPgdAccuracy !== null && h.heldOutCleanAccuracy !== null);
-    assert.ok(h.heldOutPgdAccuracy <= h.heldOutCleanAccuracy);
-    assert.ok(h.seconds > 0 && h.lrStart > 0);
+    assert.ok(
+      h.heldOutPgdAccuracy !== null && h.heldOutCleanAccuracy !== null,
+      'h.heldOutPgdAccuracy !== null && h.heldOutCleanAccuracy !== null',
+    );
+    assert.ok(
+      h.heldOutPgdAccuracy <= h.heldOutCleanAccuracy,
+      'h.heldOutPgdAccuracy <= h.heldOutCleanAccuracy',
+    );
+    assert.ok(h.seconds > 0 && h.lrStart > 0, 'h.seconds > 0 && h.lrStart > 0');
     assert.equal(h.overfit.overfit, false);
   }
   // Cyclic schedule: the rate rises until 2/5 of training, then falls to 0.
-  assert.ok(result.history[0].lrEnd > result.history[0].lrStart);
+  assert.ok(
+    result.history[0].lrEnd > result.history[0].lrStart,
+    'result.history[0].lrEnd > result.history[0].lrStart',
+  );
   assert.equal(last.lrEnd, 0);
-  assert.ok(result.best && result.best.epoch >= 1);
+  assert.ok(result.best && result.best.epoch >= 1, 'result.best && result.best.epoch >= 1');
   model.dispose();
 });
 
@@ -95,7 +104,7 @@ test('every method and label choice trains; standard training has no adversarial
       assert.equal(h.heldOutPgdAccuracy, null);
     } else {
       assert.ok(h.advTrainLoss !== null && Number.isFinite(h.advTrainLoss), extra.method);
-      assert.ok((h.advTrainAccuracy ?? 2) <= 1);
+      assert.ok((h.advTrainAccuracy ?? 2) <= 1, '(h.advTrainAccuracy ?? 2) <= 1');
     }
     model.dispose();
   }
@@ -219,7 +228,7 @@ test('a training step and a whole run leave no tensors behind', async () => {
   const before = tf.memory().numTensors;
   const s = await trainStep(ctx, batch, 0.01, 2);
   assert.equal(tf.memory().numTensors, before);
-  assert.ok(Number.isFinite(s.loss));
+  assert.ok(Number.isFinite(s.loss), 'Number.isFinite(s.loss)');
   batch.x.dispose();
   optimizer.dispose();
   evalModel.dispose();
