@@ -57,10 +57,8 @@ describe('advkit attack', () => {
       .sort();
     assert.equal(pngs.length, 12);
     for (const f of pngs) assert.match(f, /^\d+_\d_to_\d\.png$/);
-    assert.ok(
-      pngs.includes(`5_${header.labels[0]}_to_${header.predictions[0]}.png`),
-      'pngs.includes(`5_${header.labels[0]}_to_${header.predictions[0]}.png`)',
-    );
+    const fifth = `5_${header.labels[0]}_to_${header.predictions[0]}.png`;
+    assert.ok(pngs.includes(fifth), `${fifth} is missing from ${pngs.join(', ')}`);
 
     // The same attack through the library.
     const { model } = await loadClassifierFromFile(model10);
