@@ -15,6 +15,7 @@ import {
   stockKernel,
   withInputOnlyGradients,
 } from '../src/backend/index.js';
+import { MARGIN, routeCosts, useSparseInputGradients } from '../src/backend/sparse-input-grad.js';
 
 function seeded(shape: number[], seed: number, lo = -1, hi = 1): tf.Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
@@ -359,10 +360,69 @@ async function modelTable(): Promise<void> {
   }
 }
 
+/**
+ * Conv2DBackpropInput from a mostly-zero output gradient: the scatter route
+ * against the dense convolution, interleaved, at the densities a max pool
+ * (15–20 %) and a ReLU (about 50 %) leave, on one and two XNNPACK threads,
+ * with the route the cost model picks (`src/backend/sparse-input-grad.ts`;
+ * it picks for two threads whatever the count, so that results do not
+ * depend on it).
+ */
+async function scatterTable(): Promise<void> {
+  console.log(
+    '| conv (input → output) | threads | nonzero | dense ms | scatter ms | dense ÷ scatter | picked |',
+  );
+  console.log('|---|---|---|---|---|---|---|');
+  for (const threads of [1, 2]) {
+    await setBackend('wasm', { threads });
+    scatterRows(threads);
+  }
+  await setBackend('wasm');
+}
+
+function scatterRows(threads: number): void {
+  for (const [x, f, co, s, pad] of [
+    [[64, 12, 12, 32], 3, 64, 1, 'valid'],
+    [[64, 16, 16, 64], 3, 64, 1, 'same'],
+    [[64, 32, 32, 32], 3, 32, 1, 'same'],
+    [[64, 32, 32, 32], 3, 32, 2, 'same'],
+    [[16, 56, 56, 64], 3, 128, 1, 'same'],
+  ] as [[number, number, number, number], number, number, number, 'same' | 'valid'][]) {
+    const w = seeded([f, f, x[3], co], 2) as tf.Tensor4D;
+    const info = tf.backend_util.computeConv2DInfo(x, [f, f, x[3], co], s, 1, pad);
+    const yShape = [x[0], info.outHeight, info.outWidth, co];
+    for (const density of [0.15, 0.3, 0.5]) {
+      const dy = tf.tidy(() =>
+        tf.mul(seeded(yShape, 3), tf.cast(tf.less(seeded(yShape, 4, 0, 1), density), 'float32')),
+      ) as tf.Tensor4D;
+      const grad = () => tf.conv2dTranspose(dy, w, x, s, pad);
+      const times: Record<'never' | 'always', number[]> = { never: [], always: [] };
+      for (let i = 0; i < 9; i++) {
+        for (const m of ['never', 'always'] as const) {
+          useSparseInputGradients(m);
+          times[m].push(median(grad, 1, i === 0 ? 1 : 0));
+        }
+      }
+      useSparseInputGradients('auto');
+      const mid = (v: number[]) => v.sort((a, b) => a - b)[v.length >> 1];
+      const [dense, scatter] = [mid(times.never), mid(times.always)];
+      const cost = routeCosts(info, density * dy.size);
+      const picked = cost.scatter < MARGIN * cost.dense ? 'scatter' : 'dense';
+      console.log(
+        `| ${x.slice(1).join('×')} → ${yShape.slice(1).join('×')} (batch ${x[0]}, stride ${s}) | ${threads} | ${Math.round(density * 100)} % | ${fmt(dense)} | ${fmt(scatter)} | ${(dense / scatter).toFixed(2)}× | ${picked} |`,
+      );
+      dy.dispose();
+    }
+    w.dispose();
+  }
+}
+
 await setBackend('wasm');
 console.log(
   `TF.js ${tf.version_core}, wasm backend (${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'SIMD' : 'no SIMD'}, ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'threads' : 'single thread'})\n`,
 );
 await kernelTable();
+console.log();
+await scatterTable();
 console.log();
 await modelTable();

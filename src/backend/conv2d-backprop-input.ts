@@ -5,7 +5,8 @@
  * times slower than the forward pass; NCHW, which XNNPACK does not take,
  * still goes to it. With 1 to 3 input channels, or a valid-padded
  * convolution on a small map, a matrix product and a scatter-add instead
- * (see `im2col.ts`).
+ * (see `im2col.ts`); with a mostly-zero `dy` (below a max pool), a scatter
+ * of its nonzeros (see `sparse-input-grad.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -14,6 +15,7 @@ import {
   inputGradientByCol2im,
 } from './im2col.js';
 import { KernelRunner } from './kernel-util.js';
+import { inputGradientFromSparse } from './sparse-input-grad.js';
 import {
   inputGradientByPhases,
   rotatedFilter,
@@ -54,6 +56,8 @@ export function conv2dBackpropInputConfig(
       // one row per output position: for a stride-1 valid-padded convolution
       // on a small map (7 × 7 → 5 × 5) the product is faster (2.3 ms against
       // 3.6), at 12 → 10 even, at 26 → 24 slower (19 against 12).
+      const sparse = inputGradientFromSparse(r, dy, filter, info);
+      if (sparse != null) return sparse;
       const stride1 = info.strideHeight === 1 && info.strideWidth === 1;
       const inputsPerOutput = (info.inHeight * info.inWidth) / (info.outHeight * info.outWidth);
       if (

@@ -140,6 +140,31 @@ export type HeapViews = NonNullable<ReturnType<typeof heapViews>>;
  * the backend's `stock` kernel, which still takes strings, scalars and
  * backends without a heap.
  */
+/**
+ * `out[to …] = x[from …]`, `n` values. A typed array's `subarray` + `set`
+ * costs about 0.1 µs before it copies anything: padding or cropping a
+ * one-channel batch moves one short run per image row, and the calls took
+ * 10× the copying. Short runs go by a plain loop.
+ */
+export function copyRun(
+  x: tf.TypedArray,
+  from: number,
+  out: tf.TypedArray,
+  to: number,
+  n: number,
+): void {
+  if (n >= SHORT_RUN) out.set(x.subarray(from, from + n), to);
+  else for (let i = 0; i < n; i++) out[to + i] = x[from + i];
+}
+
+/** `out[from … to) = value`, by a plain loop when short (see `copyRun`). */
+export function fillRun(out: tf.TypedArray, value: number, from: number, to: number): void {
+  if (to - from >= SHORT_RUN) out.fill(value, from, to);
+  else for (let i = from; i < to; i++) out[i] = value;
+}
+
+const SHORT_RUN = 64;
+
 export function heapCopyKernel(
   kernelName: string,
   backendName: string,

@@ -7,7 +7,7 @@
  * (`src/model/live-region.ts`). Strings go to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { heapCopyKernel } from './kernel-util.js';
+import { copyRun, fillRun, heapCopyKernel } from './kernel-util.js';
 
 interface Attrs {
   paddings: [number, number][];
@@ -56,12 +56,12 @@ function padInto(
     for (let a = 0; a < k && inside; a++)
       inside = index[a] >= paddings[a][0] && index[a] < paddings[a][0] + xShape[a];
     if (inside) {
-      out.fill(value, at, at + before);
-      out.set(x.subarray(src, src + run), at + before);
-      out.fill(value, at + before + run, at + row);
+      fillRun(out, value, at, at + before);
+      copyRun(x, src, out, at + before, run);
+      fillRun(out, value, at + before + run, at + row);
       src += run;
     } else {
-      out.fill(value, at, at + row);
+      fillRun(out, value, at, at + row);
     }
     for (let a = k - 1; a >= 0; a--) {
       if (++index[a] < shape[a]) break;

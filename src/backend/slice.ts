@@ -7,7 +7,7 @@
  * cut are whole, so each run spans them). Strings go to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { heapCopyKernel } from './kernel-util.js';
+import { copyRun, heapCopyKernel } from './kernel-util.js';
 
 interface Attrs {
   begin: number | number[];
@@ -35,7 +35,7 @@ export function copySlice(
   for (let r = 0; r < count; r++) {
     let from = begin[k] * stride(k);
     for (let a = 0; a < k; a++) from += (begin[a] + index[a]) * stride(a);
-    out.set(x.subarray(from, from + run), r * run);
+    copyRun(x, from, out, r * run, run);
     for (let a = k - 1; a >= 0; a--) {
       if (++index[a] < outer[a]) break;
       index[a] = 0;

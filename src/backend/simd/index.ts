@@ -51,6 +51,8 @@ interface Exports {
     add: number,
   ): void;
   sign(x: number, out: number, n: number): void;
+  count_nonzero(x: number, n: number): number;
+  sparse_conv_input_grad(...args: number[]): void;
 }
 
 export interface SimdKernels {
@@ -74,6 +76,20 @@ export interface SimdKernels {
   ): void;
   /** `out = sign(x)`: 1, −1, or 0 for 0, −0 and NaN. */
   sign(x: Info, out: Info): void;
+  /** How many values of `x` are not 0 (NaN counts, −0 does not). */
+  countNonzero(x: Info): number;
+  /**
+   * A convolution's input gradient `dx` by scattering each nonzero of `dy`
+   * through the filter (`wSwapped`: `rotatedFilter(…, true)`, in channels a
+   * multiple of 4); `list` is scratch for 2 × outChannels values.
+   */
+  sparseConvInputGrad(
+    dy: Info,
+    wSwapped: Info,
+    dx: Info,
+    list: Info,
+    info: tf.backend_util.Conv2DInfo,
+  ): void;
 }
 
 export interface BlockShape {
@@ -187,6 +203,35 @@ function instantiate(backend: object): SimdKernels | null {
         at(x),
         at(out),
         x.shape.reduce((a, b) => a * b, 1),
+      );
+    },
+    countNonzero(x) {
+      return k.count_nonzero(
+        at(x),
+        x.shape.reduce((a, b) => a * b, 1),
+      );
+    },
+    sparseConvInputGrad(dy, wSwapped, dx, list, i) {
+      k.sparse_conv_input_grad(
+        at(dy),
+        at(wSwapped),
+        at(dx),
+        at(list),
+        i.batchSize,
+        i.outHeight,
+        i.outWidth,
+        i.outChannels,
+        i.inHeight,
+        i.inWidth,
+        i.inChannels,
+        i.filterHeight,
+        i.filterWidth,
+        i.strideHeight,
+        i.strideWidth,
+        i.dilationHeight,
+        i.dilationWidth,
+        i.padInfo.top,
+        i.padInfo.left,
       );
     },
   };

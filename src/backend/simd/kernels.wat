@@ -289,4 +289,176 @@
       (local.set $x (i32.add (local.get $x) (i32.const 4)))
       (local.set $out (i32.add (local.get $out) (i32.const 4)))
       (br $next))))
+
+  ;; The number of values in x[0 … n) that are not 0 (NaN counts; −0 does not).
+  (func (export "count_nonzero") (param $x i32) (param $n i32) (result i32)
+    (local $end i32) (local $stop i32) (local $acc v128) (local $count i32)
+    (local.set $stop (i32.add (local.get $x) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end (i32.add (local.get $x)
+      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    ;; Each lane's compare is −1 where nonzero: subtracting counts it.
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $x) (local.get $end)))
+      (local.set $acc (i32x4.sub (local.get $acc)
+        (f32x4.ne (v128.load (local.get $x)) (v128.const f32x4 0 0 0 0))))
+      (local.set $x (i32.add (local.get $x) (i32.const 16)))
+      (br $next)))
+    (local.set $count (i32.add
+      (i32.add (i32x4.extract_lane 0 (local.get $acc)) (i32x4.extract_lane 1 (local.get $acc)))
+      (i32.add (i32x4.extract_lane 2 (local.get $acc)) (i32x4.extract_lane 3 (local.get $acc)))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $x) (local.get $stop)))
+      (local.set $count (i32.add (local.get $count)
+        (f32.ne (f32.load (local.get $x)) (f32.const 0))))
+      (local.set $x (i32.add (local.get $x) (i32.const 4)))
+      (br $next)))
+    (local.get $count))
+
+  ;; The input gradient of a convolution from an output gradient that is
+  ;; mostly zeros (a max pool's, behind a ReLU): each nonzero dy[n, oy, ox, c]
+  ;; adds dy · w[ky, kx, c, :] to dx[n, oy·sh + ky·dh − pt, ox·sw + kx·dw − pl, :].
+  ;; $w is the filter rotated by 180° with its channel axes swapped (the dense
+  ;; path's, `rotatedFilter`): tap (ky, kx) is at (kh − 1 − ky, kw − 1 − kx),
+  ;; and its row for one output channel holds cin contiguous values, cin a
+  ;; multiple of 4.
+  ;; Per output position, the nonzero channels are listed first in $list
+  ;; (pairs: the row's byte offset, the value), then each tap sums them into
+  ;; eight accumulators (32 input channels) before touching dx once.
+  (func (export "sparse_conv_input_grad")
+    (param $dy i32) (param $w i32) (param $dx i32) (param $list i32)
+    (param $nb i32) (param $oh i32) (param $ow i32) (param $cout i32)
+    (param $ih i32) (param $iw i32) (param $cin i32)
+    (param $kh i32) (param $kw i32) (param $sh i32) (param $sw i32)
+    (param $dh i32) (param $dw i32) (param $pt i32) (param $pl i32)
+    (local $n i32) (local $oy i32) (local $ox i32) (local $c i32) (local $len i32)
+    (local $ky i32) (local $kx i32) (local $iy i32) (local $ix i32) (local $l i32)
+    (local $p i32) (local $d i32) (local $tap i32) (local $r i32) (local $cb i32)
+    (local $rowBytes i32) (local $cinBytes i32) (local $end i32) (local $g v128) (local $gs f32)
+    (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
+    (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
+    (local.set $cinBytes (i32.shl (local.get $cin) (i32.const 2)))
+    (local.set $rowBytes (i32.mul (local.get $cout) (local.get $cinBytes)))
+    ;; dx = 0
+    (local.set $d (local.get $dx))
+    (local.set $end (i32.add (local.get $dx) (i32.mul (local.get $cinBytes)
+      (i32.mul (local.get $nb) (i32.mul (local.get $ih) (local.get $iw))))))
+    (block $zDone (loop $zNext
+      (br_if $zDone (i32.ge_u (local.get $d) (local.get $end)))
+      (v128.store (local.get $d) (v128.const i32x4 0 0 0 0))
+      (local.set $d (i32.add (local.get $d) (i32.const 16)))
+      (br $zNext)))
+    (local.set $p (local.get $dy))
+    (local.set $n (i32.const 0))
+    (block $nDone (loop $nNext
+      (br_if $nDone (i32.ge_u (local.get $n) (local.get $nb)))
+      (local.set $oy (i32.const 0))
+      (block $yDone (loop $yNext
+        (br_if $yDone (i32.ge_u (local.get $oy) (local.get $oh)))
+        (local.set $ox (i32.const 0))
+        (block $xDone (loop $xNext
+          (br_if $xDone (i32.ge_u (local.get $ox) (local.get $ow)))
+          ;; List this position's nonzero channels.
+          (local.set $len (i32.const 0))
+          (local.set $c (i32.const 0))
+          ;; Without a branch (the zeros fall at random): every channel is
+          ;; written at the list's end, which moves on only past a nonzero.
+          (block $cDone (loop $cNext
+            (br_if $cDone (i32.ge_u (local.get $c) (local.get $cout)))
+            (local.set $gs (f32.load (i32.add (local.get $p) (i32.shl (local.get $c) (i32.const 2)))))
+            (local.set $r (i32.add (local.get $list) (i32.shl (local.get $len) (i32.const 3))))
+            (i32.store (local.get $r) (i32.mul (local.get $c) (local.get $cinBytes)))
+            (f32.store offset=4 (local.get $r) (local.get $gs))
+            (local.set $len (i32.add (local.get $len) (f32.ne (local.get $gs) (f32.const 0))))
+            (local.set $c (i32.add (local.get $c) (i32.const 1)))
+            (br $cNext)))
+          (if (local.get $len) (then
+            (local.set $ky (i32.const 0))
+            (block $kyDone (loop $kyNext
+              (br_if $kyDone (i32.ge_u (local.get $ky) (local.get $kh)))
+              (local.set $iy (i32.sub (i32.add (i32.mul (local.get $oy) (local.get $sh))
+                (i32.mul (local.get $ky) (local.get $dh))) (local.get $pt)))
+              ;; Unsigned: a negative row is out of range too.
+              (if (i32.lt_u (local.get $iy) (local.get $ih)) (then
+                (local.set $kx (i32.const 0))
+                (block $kxDone (loop $kxNext
+                  (br_if $kxDone (i32.ge_u (local.get $kx) (local.get $kw)))
+                  (local.set $ix (i32.sub (i32.add (i32.mul (local.get $ox) (local.get $sw))
+                    (i32.mul (local.get $kx) (local.get $dw))) (local.get $pl)))
+                  (if (i32.lt_u (local.get $ix) (local.get $iw)) (then
+                    (local.set $d (i32.add (local.get $dx) (i32.mul (local.get $cinBytes)
+                      (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $ih))
+                        (local.get $iy)) (local.get $iw)) (local.get $ix)))))
+                    (local.set $tap (i32.add (local.get $w) (i32.mul (local.get $rowBytes)
+                      (i32.sub (i32.sub (i32.mul (local.get $kh) (local.get $kw)) (i32.const 1))
+                        (i32.add (i32.mul (local.get $ky) (local.get $kw)) (local.get $kx))))))
+                    (local.set $cb (i32.const 0))
+                    ;; 32 input channels at a time.
+                    (block $bDone (loop $bNext
+                      (br_if $bDone (i32.gt_u (i32.add (local.get $cb) (i32.const 128))
+                        (local.get $cinBytes)))
+                      (local.set $a0 (v128.const i32x4 0 0 0 0))
+                      (local.set $a1 (v128.const i32x4 0 0 0 0))
+                      (local.set $a2 (v128.const i32x4 0 0 0 0))
+                      (local.set $a3 (v128.const i32x4 0 0 0 0))
+                      (local.set $a4 (v128.const i32x4 0 0 0 0))
+                      (local.set $a5 (v128.const i32x4 0 0 0 0))
+                      (local.set $a6 (v128.const i32x4 0 0 0 0))
+                      (local.set $a7 (v128.const i32x4 0 0 0 0))
+                      (local.set $l (local.get $list))
+                      (local.set $end (i32.add (local.get $list) (i32.shl (local.get $len) (i32.const 3))))
+                      (block $lDone (loop $lNext
+                        (br_if $lDone (i32.ge_u (local.get $l) (local.get $end)))
+                        (local.set $r (i32.add (i32.add (local.get $tap) (local.get $cb))
+                          (i32.load (local.get $l))))
+                        (local.set $g (v128.load32_splat offset=4 (local.get $l)))
+                        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (local.get $g) (v128.load (local.get $r)))))
+                        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (local.get $g) (v128.load offset=16 (local.get $r)))))
+                        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (local.get $g) (v128.load offset=32 (local.get $r)))))
+                        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (local.get $g) (v128.load offset=48 (local.get $r)))))
+                        (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (local.get $g) (v128.load offset=64 (local.get $r)))))
+                        (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (local.get $g) (v128.load offset=80 (local.get $r)))))
+                        (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (local.get $g) (v128.load offset=96 (local.get $r)))))
+                        (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (local.get $g) (v128.load offset=112 (local.get $r)))))
+                        (local.set $l (i32.add (local.get $l) (i32.const 8)))
+                        (br $lNext)))
+                      (local.set $r (i32.add (local.get $d) (local.get $cb)))
+                      (v128.store (local.get $r) (f32x4.add (v128.load (local.get $r)) (local.get $a0)))
+                      (v128.store offset=16 (local.get $r) (f32x4.add (v128.load offset=16 (local.get $r)) (local.get $a1)))
+                      (v128.store offset=32 (local.get $r) (f32x4.add (v128.load offset=32 (local.get $r)) (local.get $a2)))
+                      (v128.store offset=48 (local.get $r) (f32x4.add (v128.load offset=48 (local.get $r)) (local.get $a3)))
+                      (v128.store offset=64 (local.get $r) (f32x4.add (v128.load offset=64 (local.get $r)) (local.get $a4)))
+                      (v128.store offset=80 (local.get $r) (f32x4.add (v128.load offset=80 (local.get $r)) (local.get $a5)))
+                      (v128.store offset=96 (local.get $r) (f32x4.add (v128.load offset=96 (local.get $r)) (local.get $a6)))
+                      (v128.store offset=112 (local.get $r) (f32x4.add (v128.load offset=112 (local.get $r)) (local.get $a7)))
+                      (local.set $cb (i32.add (local.get $cb) (i32.const 128)))
+                      (br $bNext)))
+                    ;; The rest, four channels at a time.
+                    (block $bDone (loop $bNext
+                      (br_if $bDone (i32.ge_u (local.get $cb) (local.get $cinBytes)))
+                      (local.set $a0 (v128.const i32x4 0 0 0 0))
+                      (local.set $l (local.get $list))
+                      (local.set $end (i32.add (local.get $list) (i32.shl (local.get $len) (i32.const 3))))
+                      (block $lDone (loop $lNext
+                        (br_if $lDone (i32.ge_u (local.get $l) (local.get $end)))
+                        (local.set $a0 (f32x4.add (local.get $a0)
+                          (f32x4.mul (v128.load32_splat offset=4 (local.get $l))
+                            (v128.load (i32.add (i32.add (local.get $tap) (local.get $cb))
+                              (i32.load (local.get $l)))))))
+                        (local.set $l (i32.add (local.get $l) (i32.const 8)))
+                        (br $lNext)))
+                      (local.set $r (i32.add (local.get $d) (local.get $cb)))
+                      (v128.store (local.get $r) (f32x4.add (v128.load (local.get $r)) (local.get $a0)))
+                      (local.set $cb (i32.add (local.get $cb) (i32.const 16)))
+                      (br $bNext)))))
+                  (local.set $kx (i32.add (local.get $kx) (i32.const 1)))
+                  (br $kxNext)))))
+              (local.set $ky (i32.add (local.get $ky) (i32.const 1)))
+              (br $kyNext)))))
+          (local.set $p (i32.add (local.get $p) (i32.shl (local.get $cout) (i32.const 2))))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $xNext)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $yNext)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $nNext))))
 )
