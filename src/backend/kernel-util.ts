@@ -142,9 +142,9 @@ export type HeapViews = NonNullable<ReturnType<typeof heapViews>>;
  */
 /**
  * `out[to …] = x[from …]`, `n` values. A typed array's `subarray` + `set`
- * costs about 0.1 µs before it copies anything: padding or cropping a
- * one-channel batch moves one short run per image row, and the calls took
- * 10× the copying. Short runs go by a plain loop.
+ * has a fixed cost of its own, and padding or cropping a one-channel batch
+ * moves one short run per image row: short runs go by a plain loop (padding
+ * a 64 × 26 × 26 × 1 gradient back to 28 × 28: 0.25 → 0.16 ms).
  */
 export function copyRun(
   x: tf.TypedArray,
