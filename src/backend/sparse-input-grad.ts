@@ -9,6 +9,8 @@
  * MNIST CNN's 64 × 10 × 10 × 64), then a cost model picks the route. The
  * routes round differently and the count is the whole batch's, so an
  * example's gradient can differ in its last bits with the batch around it.
+ * Zeros of `dy` are skipped, so a NaN or infinite weight reaches only the
+ * positions a nonzero reads (the dense route also spreads 0 · ∞ = NaN).
  */
 import type * as tf from '@tensorflow/tfjs';
 import { heapViews, type Info, type KernelRunner } from './kernel-util.js';
