@@ -70,27 +70,56 @@ function tapBlocks(info: tf.backend_util.Conv2DInfo): TapBlocks[] {
   const { top, left } = info.padInfo;
   const taps = fh * fw * ci;
   const out: TapBlocks[] = [];
+  /** Taps j … j + count − 1 of filter row i, at output columns [ox0, ox1). */
+  const push = (
+    i: number,
+    oy0: number,
+    oy1: number,
+    j: number,
+    count: number,
+    ox0: number,
+    ox1: number,
+  ) => {
+    if (oy1 === oy0 || ox1 <= ox0) return;
+    out.push({
+      imageAt: ((oy0 * sh - top + i * dh) * w + ox0 * sw - left + j * dw) * ci,
+      colsAt: (oy0 * ow + ox0) * taps + (i * fw + j) * ci,
+      block: {
+        batches: nb,
+        rows: oy1 - oy0,
+        runs: ox1 - ox0,
+        len: count * ci,
+        srcBatch: h * w * ci,
+        srcRow: sh * w * ci,
+        srcRun: sw * ci,
+        dstBatch: oh * ow * taps,
+        dstRow: ow * taps,
+        dstRun: taps,
+      },
+    });
+  };
   for (let i = 0; i < fh; i++) {
     const [oy0, oy1] = validRange(i, dh, sh, top, h, oh);
+    const ranges = Array.from({ length: fw }, (_, j) => validRange(j, dw, sw, left, w, ow));
+    // Without dilation a filter row's taps are adjacent pixels, in the image
+    // as in a column row: where all of them are inside, one block of fw·ci
+    // values instead of fw blocks of ci. For an RGB image that is a third of
+    // the passes over the columns, in blocks of 9 values instead of 3 (the
+    // stride-2 stem's input gradient at batch 16: 17.5 → 13 ms); one channel
+    // keeps its one-value blocks, which the SIMD kernel moves as fast.
+    const [all0, all1] =
+      dw === 1 && fw > 1 && ci > 1
+        ? [Math.max(...ranges.map((r) => r[0])), Math.min(...ranges.map((r) => r[1]))]
+        : [0, 0];
+    if (all1 > all0) push(i, oy0, oy1, 0, fw, all0, all1);
     for (let j = 0; j < fw; j++) {
-      const [ox0, ox1] = validRange(j, dw, sw, left, w, ow);
-      if (oy1 === oy0 || ox1 === ox0) continue;
-      out.push({
-        imageAt: ((oy0 * sh - top + i * dh) * w + ox0 * sw - left + j * dw) * ci,
-        colsAt: (oy0 * ow + ox0) * taps + (i * fw + j) * ci,
-        block: {
-          batches: nb,
-          rows: oy1 - oy0,
-          runs: ox1 - ox0,
-          len: ci,
-          srcBatch: h * w * ci,
-          srcRow: sh * w * ci,
-          srcRun: sw * ci,
-          dstBatch: oh * ow * taps,
-          dstRow: ow * taps,
-          dstRun: taps,
-        },
-      });
+      const [ox0, ox1] = ranges[j];
+      if (all1 <= all0) {
+        push(i, oy0, oy1, j, 1, ox0, ox1);
+        continue;
+      }
+      push(i, oy0, oy1, j, 1, ox0, Math.min(ox1, all0));
+      push(i, oy0, oy1, j, 1, Math.max(ox0, all1), ox1);
     }
   }
   return out;
