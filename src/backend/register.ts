@@ -6,7 +6,8 @@
  * depthwise backprop kernels (missing in TF.js 4.22), MaxPoolGrad (correct),
  * DepthToSpace (fast), Identity and same-dtype Cast (no copy), Sum over
  * leading axes (bias gradients, fast), Slice (no copy of the whole input),
- * PadV2 (one pass), SplitV (through that Slice),
+ * PadV2 (one pass), SplitV (through that Slice), Tile (block copies),
+ * Minimum and Maximum of same-shape tensors (SIMD),
  * BatchMatMul and _FusedMatMul with transposed operands (fast), Sign (SIMD,
  * and the cpu backend's values), the SIMD kernels (src/backend/simd). cpu: Conv2DBackpropFilter (the stock one is ~60×
  * slower than a forward conv), the input-only short cut of the depthwise
@@ -34,10 +35,12 @@ import { depthwiseBackpropInputConfig } from './depthwise-backprop-input.js';
 import { foldedConvConfig, foldedConvInputGradConfig } from './folded-conv.js';
 import { castConfig, identityConfig } from './identity.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { minMaxConfig } from './min-max.js';
 import { padConfig } from './pad.js';
 import { signConfig } from './sign.js';
 import { sliceConfig } from './slice.js';
 import { splitConfig } from './split.js';
+import { tileConfig } from './tile.js';
 import { leadingSumConfig } from './sum.js';
 
 type Factory = (backendName: string, stock: tf.KernelConfig | undefined) => tf.KernelConfig;
@@ -123,6 +126,9 @@ export function registerAdvkitKernels(): void {
   override('wasm', tf.Sign, signConfig);
   override('wasm', tf.PadV2, padConfig);
   override('wasm', tf.SplitV, splitConfig);
+  override('wasm', tf.Tile, tileConfig);
+  override('wasm', tf.Minimum, minMaxConfig(tf.Minimum));
+  override('wasm', tf.Maximum, minMaxConfig(tf.Maximum));
   override('wasm', tf.BatchMatMul, transposeFreeMatMulConfig(tf.BatchMatMul));
   override('wasm', tf._FusedMatMul, transposeFreeMatMulConfig(tf._FusedMatMul));
   override('cpu', tf.Conv2DBackpropFilter, conv2dBackpropFilterConfig);

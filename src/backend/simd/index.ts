@@ -52,6 +52,7 @@ interface Exports {
   ): void;
   sign(x: number, out: number, n: number): void;
   count_nonzero(x: number, n: number): number;
+  min_max(a: number, b: number, out: number, n: number, max: number): void;
   sparse_conv_input_grad(...args: number[]): void;
 }
 
@@ -76,6 +77,8 @@ export interface SimdKernels {
   ): void;
   /** `out = sign(x)`: 1, −1, or 0 for 0, −0 and NaN. */
   sign(x: Info, out: Info): void;
+  /** `out = min(a, b)` (or max) elementwise, same shapes: NaN if either is, −0 < +0. */
+  minMax(a: Info, b: Info, out: Info, max: boolean): void;
   /** How many values of `x` are not 0 (NaN counts, −0 does not). */
   countNonzero(x: Info): number;
   /**
@@ -203,6 +206,15 @@ function instantiate(backend: object): SimdKernels | null {
         at(x),
         at(out),
         x.shape.reduce((a, b) => a * b, 1),
+      );
+    },
+    minMax(a, b, out, max) {
+      k.min_max(
+        at(a),
+        at(b),
+        at(out),
+        a.shape.reduce((p, q) => p * q, 1),
+        max ? 1 : 0,
       );
     },
     countNonzero(x) {

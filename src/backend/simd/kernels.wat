@@ -461,4 +461,33 @@
         (br $yNext)))
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
       (br $nNext))))
+
+  ;; out = min(a, b), or max(a, b) when $max, elementwise over n values: NaN
+  ;; where either is NaN, and −0 below +0 (JavaScript's Math.min / Math.max).
+  (func (export "min_max")
+    (param $a i32) (param $b i32) (param $out i32) (param $n i32) (param $max i32)
+    (local $end i32) (local $stop i32)
+    (local.set $stop (i32.add (local.get $a) (i32.shl (local.get $n) (i32.const 2))))
+    (local.set $end (i32.add (local.get $a)
+      (i32.shl (i32.and (local.get $n) (i32.const -4)) (i32.const 2))))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $a) (local.get $end)))
+      (v128.store (local.get $out)
+        (if (result v128) (local.get $max)
+          (then (f32x4.max (v128.load (local.get $a)) (v128.load (local.get $b))))
+          (else (f32x4.min (v128.load (local.get $a)) (v128.load (local.get $b))))))
+      (local.set $a (i32.add (local.get $a) (i32.const 16)))
+      (local.set $b (i32.add (local.get $b) (i32.const 16)))
+      (local.set $out (i32.add (local.get $out) (i32.const 16)))
+      (br $next)))
+    (block $done (loop $next
+      (br_if $done (i32.ge_u (local.get $a) (local.get $stop)))
+      (f32.store (local.get $out)
+        (if (result f32) (local.get $max)
+          (then (f32.max (f32.load (local.get $a)) (f32.load (local.get $b))))
+          (else (f32.min (f32.load (local.get $a)) (f32.load (local.get $b))))))
+      (local.set $a (i32.add (local.get $a) (i32.const 4)))
+      (local.set $b (i32.add (local.get $b) (i32.const 4)))
+      (local.set $out (i32.add (local.get $out) (i32.const 4)))
+      (br $next))))
 )
