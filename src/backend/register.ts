@@ -7,7 +7,8 @@
  * DepthToSpace (fast), Identity and same-dtype Cast (no copy), Sum over
  * leading axes (bias gradients, fast), Slice (no copy of the whole input),
  * PadV2 (one pass), SplitV (through that Slice), Tile (block copies),
- * Minimum and Maximum of same-shape tensors (SIMD),
+ * Minimum and Maximum (SIMD), comparisons, logical and/or, pow, floor
+ * division, mod and atan2 with broadcast operands (tiled first),
  * BatchMatMul and _FusedMatMul with transposed operands (fast), Sign (SIMD,
  * and the cpu backend's values), the SIMD kernels (src/backend/simd). cpu: Conv2DBackpropFilter (the stock one is ~60×
  * slower than a forward conv), the input-only short cut of the depthwise
@@ -19,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { transposeFreeMatMulConfig } from './batch-mat-mul.js';
 import { batchNormConfig } from './batch-norm.js';
+import { SLOW_BROADCAST_KERNELS, tiledBroadcastConfig } from './broadcast.js';
 import { batchNormGradConfig } from './batch-norm-grad.js';
 import {
   clipByValueGradConfig,
@@ -129,6 +131,7 @@ export function registerAdvkitKernels(): void {
   override('wasm', tf.Tile, tileConfig);
   override('wasm', tf.Minimum, minMaxConfig(tf.Minimum));
   override('wasm', tf.Maximum, minMaxConfig(tf.Maximum));
+  for (const k of SLOW_BROADCAST_KERNELS) override('wasm', k, tiledBroadcastConfig(k));
   override('wasm', tf.BatchMatMul, transposeFreeMatMulConfig(tf.BatchMatMul));
   override('wasm', tf._FusedMatMul, transposeFreeMatMulConfig(tf._FusedMatMul));
   override('cpu', tf.Conv2DBackpropFilter, conv2dBackpropFilterConfig);
