@@ -7,7 +7,7 @@
  * DepthToSpace (fast), Identity and same-dtype Cast (no copy), Sum over
  * leading axes (bias gradients, fast), Slice (no copy of the whole input),
  * PadV2 (one pass), SplitV (through that Slice), Tile (block copies),
- * Minimum and Maximum (SIMD), comparisons, logical and/or, pow, floor
+ * Minimum and Maximum (SIMD), ClipByValue of small tensors (SIMD), comparisons, logical and/or, pow, floor
  * division, mod and atan2 with broadcast operands (tiled first),
  * BatchMatMul and _FusedMatMul with transposed operands (fast), Sign (SIMD,
  * and the cpu backend's values), the SIMD kernels (src/backend/simd). cpu: Conv2DBackpropFilter (the stock one is ~60×
@@ -29,6 +29,7 @@ import {
   relu6GradConfig,
   reluGradConfig,
 } from './clip-grad.js';
+import { clipConfig } from './clip.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthToSpaceConfig } from './depth-to-space.js';
@@ -129,6 +130,7 @@ export function registerAdvkitKernels(): void {
   override('wasm', tf.PadV2, padConfig);
   override('wasm', tf.SplitV, splitConfig);
   override('wasm', tf.Tile, tileConfig);
+  override('wasm', tf.ClipByValue, clipConfig);
   override('wasm', tf.Minimum, minMaxConfig(tf.Minimum));
   override('wasm', tf.Maximum, minMaxConfig(tf.Maximum));
   for (const k of SLOW_BROADCAST_KERNELS) override('wasm', k, tiledBroadcastConfig(k));

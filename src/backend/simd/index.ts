@@ -53,6 +53,7 @@ interface Exports {
   sign(x: number, out: number, n: number): void;
   count_nonzero(x: number, n: number): number;
   min_max(a: number, b: number, out: number, n: number, max: number): void;
+  clamp(x: number, out: number, n: number, lo: number, hi: number): void;
   sparse_conv_input_grad(...args: number[]): void;
 }
 
@@ -79,6 +80,8 @@ export interface SimdKernels {
   sign(x: Info, out: Info): void;
   /** `out = min(a, b)` (or max) elementwise, same shapes: NaN if either is, −0 < +0. */
   minMax(a: Info, b: Info, out: Info, max: boolean): void;
+  /** `out = clip(x, lo, hi)`, NaN and −0 kept (the cpu backend's ClipByValue). */
+  clamp(x: Info, out: Info, lo: number, hi: number): void;
   /** How many values of `x` are not 0 (NaN counts, −0 does not). */
   countNonzero(x: Info): number;
   /**
@@ -215,6 +218,15 @@ function instantiate(backend: object): SimdKernels | null {
         at(out),
         a.shape.reduce((p, q) => p * q, 1),
         max ? 1 : 0,
+      );
+    },
+    clamp(x, out, lo, hi) {
+      k.clamp(
+        at(x),
+        at(out),
+        x.shape.reduce((p, q) => p * q, 1),
+        lo,
+        hi,
       );
     },
     countNonzero(x) {
