@@ -11,7 +11,7 @@
  */
 import type * as tf from '@tensorflow/tfjs';
 import { derived } from './derived-cache.js';
-import { type Info, KernelRunner } from './kernel-util.js';
+import { type Info, KernelRunner, wrapStock } from './kernel-util.js';
 
 interface Attrs {
   transposeA: boolean;
@@ -27,30 +27,22 @@ function swapLast(r: KernelRunner, x: Info): Info {
 }
 
 export function transposeFreeMatMulConfig(kernelName: string) {
-  return (backendName: string, stock: tf.KernelConfig | undefined): tf.KernelConfig => {
-    if (stock == null)
-      throw new Error(`advkit: ${kernelName} has no ${backendName} kernel to wrap`);
-    return {
-      kernelName,
-      backendName,
-      setupFunc: stock.setupFunc,
-      kernelFunc: ({ inputs, attrs, backend }) => {
-        const { transposeA, transposeB } = attrs as unknown as Attrs;
-        if (!transposeA && !transposeB) return stock.kernelFunc({ inputs, attrs, backend });
-        const r = new KernelRunner(backend, backendName);
-        const { a, b } = inputs as { a: Info; b: Info };
-        const a2 = transposeA ? swapLast(r, a) : a;
-        const bt = transposeB ? derived(backend, 'transposed', b, () => swapLast(r, b)) : null;
-        const b2 = bt?.value ?? b;
-        const out = stock.kernelFunc({
-          inputs: { ...inputs, a: a2, b: b2 },
-          attrs: { ...attrs, transposeA: false, transposeB: false },
-          backend,
-        });
-        if (a2 !== a) r.free(a2);
-        if (bt?.owned) r.free(bt.value);
-        return out;
-      },
-    };
-  };
+  return (backendName: string, stock: tf.KernelConfig | undefined): tf.KernelConfig =>
+    wrapStock(kernelName, backendName, stock, ({ inputs, attrs, backend }, stock) => {
+      const { transposeA, transposeB } = attrs as unknown as Attrs;
+      if (!transposeA && !transposeB) return stock.kernelFunc({ inputs, attrs, backend });
+      const r = new KernelRunner(backend, backendName);
+      const { a, b } = inputs as { a: Info; b: Info };
+      const a2 = transposeA ? swapLast(r, a) : a;
+      const bt = transposeB ? derived(backend, 'transposed', b, () => swapLast(r, b)) : null;
+      const b2 = bt?.value ?? b;
+      const out = stock.kernelFunc({
+        inputs: { ...inputs, a: a2, b: b2 },
+        attrs: { ...attrs, transposeA: false, transposeB: false },
+        backend,
+      });
+      if (a2 !== a) r.free(a2);
+      if (bt?.owned) r.free(bt.value);
+      return out;
+    });
 }

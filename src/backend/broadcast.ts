@@ -10,7 +10,7 @@
  * value, which TF.js handles on its fast path, is left as it is.
  */
 import * as tf from '@tensorflow/tfjs';
-import { type Info, KernelRunner } from './kernel-util.js';
+import { type Info, KernelRunner, wrapStock } from './kernel-util.js';
 
 const size = (t: Info) => t.shape.reduce((p, q) => p * q, 1);
 
@@ -47,28 +47,19 @@ export function withEqualShapes(
 
 /** `kernelName`'s stock kernel, with broadcast operands tiled first. */
 export function tiledBroadcastConfig(kernelName: string) {
-  return (backendName: string, stock: tf.KernelConfig | undefined): tf.KernelConfig => {
-    if (stock == null)
-      throw new Error(`advkit: ${kernelName} has no ${backendName} kernel to wrap`);
-    return {
-      kernelName,
-      backendName,
-      setupFunc: stock.setupFunc,
-      kernelFunc: (args) => {
-        const { a, b } = args.inputs as { a: Info; b: Info };
-        if (a.dtype === 'string' || b.dtype === 'string') return stock.kernelFunc(args);
-        const r = new KernelRunner(args.backend, backendName);
-        return withEqualShapes(
-          r,
-          a,
-          b,
-          false,
-          (a2, b2) =>
-            stock.kernelFunc({ ...args, inputs: { ...args.inputs, a: a2, b: b2 } }) as Info,
-        );
-      },
-    };
-  };
+  return (backendName: string, stock: tf.KernelConfig | undefined): tf.KernelConfig =>
+    wrapStock(kernelName, backendName, stock, (args, stock) => {
+      const { a, b } = args.inputs as { a: Info; b: Info };
+      if (a.dtype === 'string' || b.dtype === 'string') return stock.kernelFunc(args);
+      const r = new KernelRunner(args.backend, backendName);
+      return withEqualShapes(
+        r,
+        a,
+        b,
+        false,
+        (a2, b2) => stock.kernelFunc({ ...args, inputs: { ...args.inputs, a: a2, b: b2 } }) as Info,
+      );
+    });
 }
 
 /** The wasm kernels that take the slow broadcasting path (measured, TF.js 4.22). */

@@ -10,7 +10,7 @@
  * values), and its kernel, which sends NaN to the lower bound and −0 to 0.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { heapViews, type Info } from './kernel-util.js';
+import { heapViews, type Info, wrapStock } from './kernel-util.js';
 import { simdKernels } from './simd/index.js';
 
 /** Above this many values the thread pool's second core pays for waking it. */
@@ -25,22 +25,16 @@ export function clipConfig(
   backendName: string,
   stock: tf.KernelConfig | undefined,
 ): tf.KernelConfig {
-  if (stock == null) throw new Error(`advkit: ClipByValue has no ${backendName} kernel to wrap`);
-  return {
-    kernelName: 'ClipByValue',
-    backendName,
-    setupFunc: stock.setupFunc,
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: Info };
-      const simd = simdKernels(args.backend);
-      const heap = heapViews(args.backend);
-      const n = x.shape.reduce((p, q) => p * q, 1);
-      if (simd == null || heap == null || x.dtype !== 'float32' || n > CLIP_ON_MAIN_THREAD_MAX)
-        return stock.kernelFunc(args);
-      const { clipValueMin, clipValueMax } = args.attrs as unknown as Attrs;
-      const out = heap.makeOutput([...x.shape], 'float32');
-      simd.clamp(x, out, clipValueMin, clipValueMax);
-      return out;
-    },
-  };
+  return wrapStock('ClipByValue', backendName, stock, (args, stock) => {
+    const { x } = args.inputs as { x: Info };
+    const simd = simdKernels(args.backend);
+    const heap = heapViews(args.backend);
+    const n = x.shape.reduce((p, q) => p * q, 1);
+    if (simd == null || heap == null || x.dtype !== 'float32' || n > CLIP_ON_MAIN_THREAD_MAX)
+      return stock.kernelFunc(args);
+    const { clipValueMin, clipValueMax } = args.attrs as unknown as Attrs;
+    const out = heap.makeOutput([...x.shape], 'float32');
+    simd.clamp(x, out, clipValueMin, clipValueMax);
+    return out;
+  });
 }

@@ -136,11 +136,6 @@ export function heapViews(backend: object) {
 export type HeapViews = NonNullable<ReturnType<typeof heapViews>>;
 
 /**
- * A kernel on `x` that copies values on the wasm heap (`run`), in place of
- * the backend's `stock` kernel, which still takes strings, scalars and
- * backends without a heap.
- */
-/**
  * `out[to …] = x[from …]`, `n` values. A typed array's `subarray` + `set`
  * has a fixed cost of its own, and padding or cropping a one-channel batch
  * moves one short run per image row: short runs go by a plain loop (padding
@@ -165,23 +160,40 @@ export function fillRun(out: tf.TypedArray, value: number, from: number, to: num
 
 const SHORT_RUN = 64;
 
-export function heapCopyKernel(
+/**
+ * A kernel in place of the backend's own (`stock`, kept for `stockKernel`),
+ * which `run` hands what it does not take: `stock.kernelFunc(args)`.
+ */
+export function wrapStock(
   kernelName: string,
   backendName: string,
   stock: tf.KernelConfig | undefined,
-  run: (x: Info, attrs: tf.NamedAttrMap, heap: HeapViews) => Info,
+  run: (args: Parameters<tf.KernelFunc>[0], stock: tf.KernelConfig) => Info | Info[],
 ): tf.KernelConfig {
   if (stock == null) throw new Error(`advkit: ${kernelName} has no ${backendName} kernel to wrap`);
   return {
     kernelName,
     backendName,
     setupFunc: stock.setupFunc,
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: Info };
-      const heap = heapViews(args.backend);
-      if (x.dtype === 'string' || x.shape.length === 0 || heap == null)
-        return stock.kernelFunc(args);
-      return run(x, args.attrs ?? {}, heap);
-    },
+    kernelFunc: (args) => run(args, stock),
   };
+}
+
+/**
+ * A kernel on `x` that copies values on the wasm heap (`run`), in place of
+ * the backend's `stock` kernel, which still takes strings, scalars and
+ * backends without a heap.
+ */
+export function heapCopyKernel(
+  kernelName: string,
+  backendName: string,
+  stock: tf.KernelConfig | undefined,
+  run: (x: Info, attrs: tf.NamedAttrMap, heap: HeapViews) => Info,
+): tf.KernelConfig {
+  return wrapStock(kernelName, backendName, stock, (args, stock) => {
+    const { x } = args.inputs as { x: Info };
+    const heap = heapViews(args.backend);
+    if (x.dtype === 'string' || x.shape.length === 0 || heap == null) return stock.kernelFunc(args);
+    return run(x, args.attrs ?? {}, heap);
+  });
 }

@@ -12,30 +12,22 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { withEqualShapes } from './broadcast.js';
-import { heapViews, type Info, KernelRunner } from './kernel-util.js';
+import { heapViews, type Info, KernelRunner, wrapStock } from './kernel-util.js';
 import { simdKernels } from './simd/index.js';
 
 export function minMaxConfig(kernelName: typeof tf.Minimum | typeof tf.Maximum) {
-  return (backendName: string, stock: tf.KernelConfig | undefined): tf.KernelConfig => {
-    if (stock == null)
-      throw new Error(`advkit: ${kernelName} has no ${backendName} kernel to wrap`);
-    return {
-      kernelName,
-      backendName,
-      setupFunc: stock.setupFunc,
-      kernelFunc: (args) => {
-        const { a, b } = args.inputs as { a: Info; b: Info };
-        const simd = simdKernels(args.backend);
-        const heap = heapViews(args.backend);
-        if (simd == null || heap == null || a.dtype !== 'float32' || b.dtype !== 'float32')
-          return stock.kernelFunc(args);
-        const r = new KernelRunner(args.backend, backendName);
-        return withEqualShapes(r, a, b, true, (a2, b2) => {
-          const out = heap.makeOutput([...a2.shape], 'float32');
-          simd.minMax(a2, b2, out, kernelName === tf.Maximum);
-          return out;
-        });
-      },
-    };
-  };
+  return (backendName: string, stock: tf.KernelConfig | undefined): tf.KernelConfig =>
+    wrapStock(kernelName, backendName, stock, (args, stock) => {
+      const { a, b } = args.inputs as { a: Info; b: Info };
+      const simd = simdKernels(args.backend);
+      const heap = heapViews(args.backend);
+      if (simd == null || heap == null || a.dtype !== 'float32' || b.dtype !== 'float32')
+        return stock.kernelFunc(args);
+      const r = new KernelRunner(args.backend, backendName);
+      return withEqualShapes(r, a, b, true, (a2, b2) => {
+        const out = heap.makeOutput([...a2.shape], 'float32');
+        simd.minMax(a2, b2, out, kernelName === tf.Maximum);
+        return out;
+      });
+    });
 }

@@ -20,8 +20,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { transposeFreeMatMulConfig } from './batch-mat-mul.js';
 import { batchNormConfig } from './batch-norm.js';
-import { SLOW_BROADCAST_KERNELS, tiledBroadcastConfig } from './broadcast.js';
 import { batchNormGradConfig } from './batch-norm-grad.js';
+import { SLOW_BROADCAST_KERNELS, tiledBroadcastConfig } from './broadcast.js';
+import { clipConfig } from './clip.js';
 import {
   clipByValueGradConfig,
   clipGradGradConfig,
@@ -29,7 +30,6 @@ import {
   relu6GradConfig,
   reluGradConfig,
 } from './clip-grad.js';
-import { clipConfig } from './clip.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthToSpaceConfig } from './depth-to-space.js';
@@ -43,8 +43,8 @@ import { padConfig } from './pad.js';
 import { signConfig } from './sign.js';
 import { sliceConfig } from './slice.js';
 import { splitConfig } from './split.js';
-import { tileConfig } from './tile.js';
 import { leadingSumConfig } from './sum.js';
+import { tileConfig } from './tile.js';
 
 type Factory = (backendName: string, stock: tf.KernelConfig | undefined) => tf.KernelConfig;
 

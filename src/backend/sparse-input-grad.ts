@@ -79,25 +79,15 @@ export function inputGradientFromSparse(
   info: tf.backend_util.Conv2DInfo,
 ): Info | undefined {
   const simd = simdKernels(r.backend);
-  if (mode === 'never' || simd == null || info.inChannels % 4 !== 0) return undefined;
-  if (mode === 'always') return sparseInputGradient(r, dy, filter, info);
-  // Even with no nonzeros the scatter would lose: skip the count.
-  const floor = routeCosts(info, 0);
-  if (floor.scatter >= MARGIN * floor.dense) return undefined;
-  const { dense, scatter } = routeCosts(info, simd.countNonzero(dy));
-  return scatter < MARGIN * dense ? sparseInputGradient(r, dy, filter, info) : undefined;
-}
-
-/** `dx` by scatter whatever the cost; undefined without wasm SIMD or with in channels not a multiple of 4. */
-export function sparseInputGradient(
-  r: KernelRunner,
-  dy: Info,
-  filter: Info,
-  info: tf.backend_util.Conv2DInfo,
-): Info | undefined {
-  const simd = simdKernels(r.backend);
   const heap = heapViews(r.backend);
-  if (simd == null || heap == null || info.inChannels % 4 !== 0) return undefined;
+  if (mode === 'never' || simd == null || heap == null || info.inChannels % 4 !== 0) return;
+  if (mode === 'auto') {
+    // Even with no nonzeros the scatter would lose: skip the count.
+    const floor = routeCosts(info, 0);
+    if (floor.scatter >= MARGIN * floor.dense) return;
+    const { dense, scatter } = routeCosts(info, simd.countNonzero(dy));
+    if (scatter >= MARGIN * dense) return;
+  }
   const w = rotatedFilter(r, filter, true);
   const dx = heap.makeOutput(
     [info.batchSize, info.inHeight, info.inWidth, info.inChannels],

@@ -7,7 +7,7 @@
  * the wasm heap. Every other reduction goes to the stock kernel.
  */
 import * as tf from '@tensorflow/tfjs';
-import { heapViews, type Info } from './kernel-util.js';
+import { heapViews, type Info, wrapStock } from './kernel-util.js';
 import { simdKernels } from './simd/index.js';
 
 interface Attrs {
@@ -50,26 +50,20 @@ export function leadingSumConfig(
   backendName: string,
   stock: tf.KernelConfig | undefined,
 ): tf.KernelConfig {
-  if (stock == null) throw new Error(`advkit: Sum has no ${backendName} kernel to wrap`);
-  return {
-    kernelName: tf.Sum,
-    backendName,
-    setupFunc: stock.setupFunc,
-    kernelFunc: (args) => {
-      const { x } = args.inputs as { x: Info };
-      const { axis, keepDims } = args.attrs as unknown as Attrs;
-      const k = leadingAxes(axis, x.shape.length);
-      const heap = heapViews(args.backend);
-      if (k === 0 || x.dtype !== 'float32' || heap == null) return stock.kernelFunc(args);
-      const kept = x.shape.slice(k);
-      const width = kept.reduce((a, b) => a * b, 1);
-      const shape = keepDims ? [...x.shape.slice(0, k).map(() => 1), ...kept] : kept;
-      const out = heap.makeOutput(shape, 'float32');
-      const simd = simdKernels(args.backend);
-      if (simd != null && width % 4 === 0)
-        simd.sumRows(x, out, tf.util.sizeFromShape(x.shape) / width, width);
-      else sumRows(heap.view(x), width, heap.view(out));
-      return out;
-    },
-  };
+  return wrapStock(tf.Sum, backendName, stock, (args, stock) => {
+    const { x } = args.inputs as { x: Info };
+    const { axis, keepDims } = args.attrs as unknown as Attrs;
+    const k = leadingAxes(axis, x.shape.length);
+    const heap = heapViews(args.backend);
+    if (k === 0 || x.dtype !== 'float32' || heap == null) return stock.kernelFunc(args);
+    const kept = x.shape.slice(k);
+    const width = kept.reduce((a, b) => a * b, 1);
+    const shape = keepDims ? [...x.shape.slice(0, k).map(() => 1), ...kept] : kept;
+    const out = heap.makeOutput(shape, 'float32');
+    const simd = simdKernels(args.backend);
+    if (simd != null && width % 4 === 0)
+      simd.sumRows(x, out, tf.util.sizeFromShape(x.shape) / width, width);
+    else sumRows(heap.view(x), width, heap.view(out));
+    return out;
+  });
 }
