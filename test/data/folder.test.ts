@@ -4,6 +4,11 @@ import path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { loadImageFolder } from '../../src/node.js';
+
+/** `conversions` lists `what`; the message shows what it lists instead. */
+function assertConversion(conversions: string[], what: string): void {
+  assert.ok(conversions.includes(what), `no "${what}" among: ${conversions.join('; ')}`);
+}
 import { coded, tmp } from './helpers.js';
 
 const RED = { r: 250, g: 10, b: 10 };
@@ -62,14 +67,8 @@ test('classNames fix the label order; grayscale and [0, 255] conversions', async
   // Listing order is the sub-folders sorted (cat, dog); offset 1, limit 3.
   assert.deepEqual(Array.from(ds.labels), [1, 0, 0]);
   assert.deepEqual(ds.classNames, ['dog', 'cat', 'bird']);
-  assert.ok(
-    ds.conversions.includes('converted RGB → grayscale'),
-    "ds.conversions.includes('converted RGB → grayscale')",
-  );
-  assert.ok(
-    ds.conversions.includes('pixels scaled from 0–255 to [0, 255]'),
-    "ds.conversions.includes('pixels scaled from 0–255 to [0, 255]')",
-  );
+  assertConversion(ds.conversions, 'converted RGB → grayscale');
+  assertConversion(ds.conversions, 'pixels scaled from 0–255 to [0, 255]');
   assert.ok(
     ds.images.every((v) => v >= 0 && v <= 255),
     'ds.images.every((v) => v >= 0 && v <= 255)',
@@ -93,14 +92,8 @@ test('grayscale → RGB and alpha flattened onto black', async () => {
     .png()
     .toFile(path.join(dir, 'a', 't.png'));
   const ds = await loadImageFolder(dir, { shape: [6, 6, 3] });
-  assert.ok(
-    ds.conversions.includes('converted grayscale → RGB'),
-    "ds.conversions.includes('converted grayscale → RGB')",
-  );
-  assert.ok(
-    ds.conversions.includes('alpha flattened onto black'),
-    "ds.conversions.includes('alpha flattened onto black')",
-  );
+  assertConversion(ds.conversions, 'converted grayscale → RGB');
+  assertConversion(ds.conversions, 'alpha flattened onto black');
   assert.ok(
     !ds.conversions.some((c) => c.startsWith('resized')),
     "!ds.conversions.some((c) => c.startsWith('resized'))",
