@@ -4,12 +4,12 @@ import path from 'node:path';
 import { test } from 'node:test';
 import sharp from 'sharp';
 import { loadImageFolder } from '../../src/node.js';
+import { coded, tmp } from './helpers.js';
 
 /** `conversions` lists `what`; the message shows what it lists instead. */
 function assertConversion(conversions: string[], what: string): void {
   assert.ok(conversions.includes(what), `no "${what}" among: ${conversions.join('; ')}`);
 }
-import { coded, tmp } from './helpers.js';
 
 const RED = { r: 250, g: 10, b: 10 };
 const BLUE = { r: 10, g: 10, b: 250 };
