@@ -7,15 +7,16 @@
  * DepthToSpace (fast), Identity and same-dtype Cast (no copy), Sum over
  * leading axes (bias gradients, fast), Slice (no copy of the whole input),
  * PadV2 (one pass), SplitV (through that Slice), Tile (block copies),
- * Minimum and Maximum (SIMD), ClipByValue of small tensors (SIMD), comparisons, logical and/or, pow, floor
- * division, mod and atan2 with broadcast operands (tiled first),
- * BatchMatMul and _FusedMatMul with transposed operands (fast), Sign (SIMD,
- * and the cpu backend's values), the SIMD kernels (src/backend/simd). cpu: Conv2DBackpropFilter (the stock one is ~60×
- * slower than a forward conv), the input-only short cut of the depthwise
- * filter kernel, and dilated depthwise backprops (the stock ones ignore
- * dilation). Every backend present: the FusedBatchNorm gradient, and its kernel
- * wrapped to drop absent scale/offset inputs; the ClipByValue, Relu6 and Relu
- * gradients (one pass on wasm).
+ * Minimum and Maximum (SIMD), ClipByValue of small tensors (SIMD), the
+ * comparison, logical, pow, floor-division, mod and atan2 kernels with a
+ * broadcast operand (tiled first), BatchMatMul and _FusedMatMul with
+ * transposed operands (fast), Sign (SIMD, and the cpu backend's values),
+ * the SIMD kernels (src/backend/simd). cpu: Conv2DBackpropFilter (the stock
+ * one is ~60× slower than a forward conv), the input-only short cut of the
+ * depthwise filter kernel, and dilated depthwise backprops (the stock ones
+ * ignore dilation). Every backend present: the FusedBatchNorm gradient, and
+ * its kernel wrapped to drop absent scale/offset inputs; the ClipByValue,
+ * Relu6 and Relu gradients (one pass on wasm).
  */
 import * as tf from '@tensorflow/tfjs';
 import { transposeFreeMatMulConfig } from './batch-mat-mul.js';
