@@ -111,7 +111,7 @@ test('a conv → ReLU → max-pool net: auto, always and never give cpu’s inpu
   tf.dispose([x, w1, w2]);
 });
 
-test('the scatter route frees its scratch and cached filter with the weights', async () => {
+test('the scatter route leaves no scratch or tensors behind (its filter stays cached)', async () => {
   await tf.setBackend('wasm');
   useSparseInputGradients('always');
   const w = tensor([3, 3, 8, 4], 31) as tf.Tensor4D;

@@ -165,9 +165,10 @@ function instantiate(backend: object): SimdKernels | null {
     return null; // no wasm SIMD here: the plain-JS paths run instead
   }
   const at = (t: Info) => heap.view(t).byteOffset;
+  const count = (t: Info) => t.shape.reduce((a, b) => a * b, 1);
   return {
     clipGrad(dy, x, dx, lo, hi, open) {
-      const n = x.shape.reduce((a, b) => a * b, 1);
+      const n = count(x);
       k.clip_grad(at(dy), at(x), at(dx), n, lo, hi, open ? 1 : 0);
     },
     maxPoolGrad2x2(x, dy, y, dx, i) {
@@ -205,35 +206,16 @@ function instantiate(backend: object): SimdKernels | null {
       );
     },
     sign(x, out) {
-      k.sign(
-        at(x),
-        at(out),
-        x.shape.reduce((a, b) => a * b, 1),
-      );
+      k.sign(at(x), at(out), count(x));
     },
     minMax(a, b, out, max) {
-      k.min_max(
-        at(a),
-        at(b),
-        at(out),
-        a.shape.reduce((p, q) => p * q, 1),
-        max ? 1 : 0,
-      );
+      k.min_max(at(a), at(b), at(out), count(a), max ? 1 : 0);
     },
     clamp(x, out, lo, hi) {
-      k.clamp(
-        at(x),
-        at(out),
-        x.shape.reduce((p, q) => p * q, 1),
-        lo,
-        hi,
-      );
+      k.clamp(at(x), at(out), count(x), lo, hi);
     },
     countNonzero(x) {
-      return k.count_nonzero(
-        at(x),
-        x.shape.reduce((a, b) => a * b, 1),
-      );
+      return k.count_nonzero(at(x), count(x));
     },
     sparseConvInputGrad(dy, wSwapped, dx, list, i) {
       k.sparse_conv_input_grad(
