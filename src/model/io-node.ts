@@ -7,7 +7,16 @@
  *   const net = await tf.loadLayersModel(fileLoadHandler('models/mnist-cnn/model.json'));
  *   await net.save(fileSaveHandler('out/my-model'));
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fstatSync,
+  openSync,
+  readSync,
+  realpathSync,
+  statSync,
+} from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -45,6 +54,60 @@ export function modelFormat(json: unknown, where = 'model.json'): ModelFormat {
   );
 }
 
+/**
+ * model.json holds the topology and the manifest: even large graph models
+ * stay far below this, and a bigger file is not worth reading into memory.
+ */
+const MAX_MODEL_JSON_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Read a whole regular file whose size must be `expect` bytes (any size up
+ * to `max` when `expect` is undefined). Opened without blocking, so a FIFO
+ * cannot hang the read, and checked on the open descriptor, so nothing is
+ * read from a device or a file that changed size since it was checked.
+ */
+function readRegularFile(
+  file: string,
+  what: string,
+  limits: { expect?: number; max?: number },
+): Buffer {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) {
+      throw new LoadError('MODEL_LOAD', `${what} is not a regular file; expected a file`);
+    }
+    if (limits.expect !== undefined && st.size !== limits.expect) {
+      throw new LoadError(
+        'MODEL_LOAD',
+        `${what} changed size while being read (${st.size} bytes, expected ${limits.expect})`,
+      );
+    }
+    if (limits.max !== undefined && st.size > limits.max) {
+      throw new LoadError(
+        'MODEL_LOAD',
+        `${what} is ${st.size} bytes, more than the ${limits.max} a model.json may have`,
+      );
+    }
+    const buf = Buffer.allocUnsafe(st.size);
+    let at = 0;
+    while (at < st.size) {
+      const n = readSync(fd, buf, at, st.size - at, at);
+      if (n === 0) break;
+      at += n;
+    }
+    if (at !== st.size) {
+      throw new LoadError(
+        'MODEL_LOAD',
+        `${what} ended after ${at} of its ${st.size} bytes while being read`,
+      );
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 function readJson(file: string): tf.io.ModelJSON {
   if (!existsSync(file)) {
     throw new LoadError(
@@ -58,9 +121,10 @@ function readJson(file: string): tf.io.ModelJSON {
       `${file} is a folder; expected the path of its model.json (${path.join(file, 'model.json')})`,
     );
   }
+  const bytes = readRegularFile(file, `model file ${file}`, { max: MAX_MODEL_JSON_BYTES });
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    json = JSON.parse(bytes.toString('utf8'));
   } catch (e) {
     throw new LoadError(
       'MODEL_LOAD',
@@ -70,50 +134,197 @@ function readJson(file: string): tf.io.ModelJSON {
   }
   modelFormat(json, file);
   const manifest = (json as { weightsManifest?: unknown }).weightsManifest;
+  const specOk = (w: unknown) =>
+    isObject(w) &&
+    typeof w.name === 'string' &&
+    typeof w.dtype === 'string' &&
+    Array.isArray(w.shape) &&
+    w.shape.every((d) => Number.isSafeInteger(d) && d >= 0);
   const groupOk = (g: unknown) =>
     isObject(g) &&
     Array.isArray(g.paths) &&
     g.paths.every((p) => typeof p === 'string') &&
-    Array.isArray(g.weights);
+    Array.isArray(g.weights) &&
+    g.weights.every(specOk);
   if (!Array.isArray(manifest) || !manifest.every(groupOk)) {
     throw new LoadError(
       'MODEL_LOAD',
-      `${file} has no valid weightsManifest; expected a list of { paths: [weight files], weights: [specs] }`,
+      `${file} has no valid weightsManifest; expected a list of { paths: [weight files], weights: [{ name, shape: [non-negative integers], dtype }] }`,
     );
   }
   return json as tf.io.ModelJSON;
 }
 
-/** The weight bytes of every manifest group, each group's size checked. */
+const within = (dir: string, p: string) =>
+  p.startsWith(dir.endsWith(path.sep) ? dir : dir + path.sep);
+
+/**
+ * The real path of weight file `p` named in `file`'s manifest, refused
+ * unless it stays inside the model's folder once symlinks are resolved and
+ * is a regular file. A refused path is named as written; nothing about the
+ * outside file (not even its size) is told.
+ */
+function weightFile(file: string, p: string): { real: string; size: number } {
+  const refuse = (why: string): never => {
+    throw new LoadError(
+      'MODEL_LOAD',
+      `weight path ${JSON.stringify(p)} in ${file} ${why}; weight files must be regular files inside the model's folder`,
+    );
+  };
+  if (p === '' || p.includes('\0')) refuse('is empty or holds a NUL byte');
+  if (path.isAbsolute(p) || /^[a-z][a-z0-9+.-]*:/i.test(p)) refuse('is absolute');
+  const dir = path.dirname(path.resolve(file));
+  const shard = path.resolve(dir, p);
+  if (!within(dir, shard)) refuse('leads out of the folder');
+  if (!existsSync(shard)) {
+    throw new LoadError(
+      'MODEL_LOAD',
+      `weight file ${shard} named in ${file} does not exist; keep the weight files next to model.json`,
+    );
+  }
+  const real = realpathSync(shard);
+  if (!within(realpathSync(dir), real)) refuse('leads out of the folder through a symbolic link');
+  const st = statSync(real);
+  if (!st.isFile()) refuse('is not a regular file');
+  return { real, size: st.size };
+}
+
+/**
+ * The weight bytes of every manifest group. Every path is confined and
+ * every group's file sizes are compared with what its specs describe
+ * before a byte is read.
+ */
 function readWeights(file: string, manifest: tf.io.WeightsManifestConfig): ArrayBuffer {
-  const dir = path.dirname(file);
-  const chunks: Uint8Array[] = [];
-  for (const group of manifest) {
-    let bytes = 0;
-    for (const p of group.paths) {
-      const shard = path.resolve(dir, p);
-      if (!existsSync(shard)) {
+  const groups = manifest.map((group) => {
+    const files = group.paths.map((p) => ({ p, ...weightFile(file, p) }));
+    const bytes = files.reduce((a, f) => a + f.size, 0);
+    // String weights have no fixed size; every other dtype does.
+    if (!group.weights.some((w) => w.dtype === 'string')) {
+      const want = group.weights.reduce((a, w) => a + weightSpecBytes(w), 0);
+      if (want !== bytes) {
         throw new LoadError(
           'MODEL_LOAD',
-          `weight file ${shard} named in ${file} does not exist; keep the weight files next to model.json`,
+          `weight files ${group.paths.join(', ')} hold ${bytes} bytes but the manifest in ${file} describes ${want}; the weight files do not belong to this model.json`,
         );
       }
-      const b = readFileSync(shard);
-      bytes += b.byteLength;
-      chunks.push(b);
     }
-    // String weights have no fixed size; every other dtype does.
-    if (group.weights.some((w) => w.dtype === 'string')) continue;
-    const want = group.weights.reduce((a, w) => a + weightSpecBytes(w), 0);
-    if (want !== bytes) {
-      throw new LoadError(
-        'MODEL_LOAD',
-        `weight files ${group.paths.join(', ')} hold ${bytes} bytes but the manifest in ${file} describes ${want}; the weight files do not belong to this model.json`,
-      );
-    }
-  }
+    return files;
+  });
+  const chunks = groups
+    .flat()
+    .map((f) => readRegularFile(f.real, `weight file ${f.p} named in ${file}`, { expect: f.size }));
   const all = Buffer.concat(chunks);
   return all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer;
+}
+
+type WeightShapes = Map<string, number[]>;
+
+const sizeList = (v: unknown, n: number): number[] | undefined =>
+  typeof v === 'number' ? Array(n).fill(v) : Array.isArray(v) ? (v as number[]) : undefined;
+
+/**
+ * For each layer kind with weights: the weight names it creates, each with
+ * the dimensions its config fixes (undefined: inferred from the input), and
+ * how many parameters it has at least.
+ */
+function declaredWeights(
+  cls: string,
+  c: Record<string, unknown>,
+): { shapes: Record<string, (number | undefined)[]>; atLeast: number } | undefined {
+  const n = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const prod = (xs: (number | undefined)[]) => xs.reduce<number>((a, d) => a * (d ?? 1), 1);
+  const conv = /^Conv([123])D$/.exec(cls);
+  if (cls === 'Dense') {
+    const units = n(c.units);
+    return { shapes: { kernel: [undefined, units] }, atLeast: units ?? 0 };
+  }
+  if (conv) {
+    const k = sizeList(c.kernel_size, Number(conv[1])) ?? [];
+    const filters = n(c.filters);
+    return { shapes: { kernel: [...k, undefined, filters] }, atLeast: prod(k) * (filters ?? 0) };
+  }
+  if (cls === 'DepthwiseConv2D') {
+    const k = sizeList(c.kernel_size, 2) ?? [];
+    const dm = n(c.depth_multiplier) ?? 1;
+    return { shapes: { depthwise_kernel: [...k, undefined, dm] }, atLeast: prod(k) * dm };
+  }
+  if (cls === 'SeparableConv2D') {
+    const k = sizeList(c.kernel_size, 2) ?? [];
+    const dm = n(c.depth_multiplier) ?? 1;
+    const filters = n(c.filters);
+    return {
+      shapes: {
+        depthwise_kernel: [...k, undefined, dm],
+        pointwise_kernel: [1, 1, undefined, filters],
+      },
+      atLeast: prod(k) * dm + (filters ?? 0),
+    };
+  }
+  if (cls === 'Embedding') {
+    const shape = [n(c.input_dim), n(c.output_dim)];
+    return { shapes: { embeddings: shape }, atLeast: prod(shape) };
+  }
+  return undefined;
+}
+
+/** The layer configs of a layers-model topology, nested models included. */
+function layerConfigs(node: unknown, out: { cls: string; config: Record<string, unknown> }[]) {
+  if (!isObject(node)) return out;
+  const inner = isObject(node.model_config) ? node.model_config : node;
+  const config = inner.config;
+  const layers = Array.isArray(config) ? config : isObject(config) ? config.layers : undefined;
+  if (!Array.isArray(layers)) return out;
+  for (const l of layers) {
+    if (!isObject(l) || typeof l.class_name !== 'string' || !isObject(l.config)) continue;
+    out.push({ cls: l.class_name, config: l.config });
+    layerConfigs(l, out);
+  }
+  return out;
+}
+
+/**
+ * TF.js builds a layers model — allocating every weight its topology
+ * declares — before it compares the weights with the manifest, so a
+ * model.json declaring a huge layer over small weight files would allocate
+ * all of it first. Compare what each layer's config fixes (units, filters,
+ * kernel sizes, embedding sizes) with the manifest's shapes, and the
+ * parameters the topology needs at least with the manifest's total, first.
+ */
+function checkDeclaredLayers(json: tf.io.ModelJSON, file: string): void {
+  if (modelFormat(json, file) !== 'layers-model') return;
+  const specs = json.weightsManifest.flatMap((g) => g.weights);
+  const shapes: WeightShapes = new Map(specs.map((w) => [w.name, w.shape]));
+  const manifestParams = specs.reduce((a, w) => a + w.shape.reduce((p, d) => p * d, 1), 0);
+  const find = (name: string) => {
+    for (const [k, v] of shapes) if (k === name || k.endsWith(`/${name}`)) return v;
+    return undefined;
+  };
+  let atLeast = 0;
+  for (const { cls, config } of layerConfigs(json.modelTopology, [])) {
+    const declared = declaredWeights(cls, config);
+    if (!declared) continue;
+    atLeast += declared.atLeast;
+    for (const [weight, dims] of Object.entries(declared.shapes)) {
+      const name = `${String(config.name)}/${weight}`;
+      const got = find(name);
+      if (!got) continue;
+      const fits =
+        got.length === dims.length && dims.every((d, i) => d === undefined || d === got[i]);
+      if (!fits) {
+        const want = dims.map((d) => d ?? '?').join(', ');
+        throw new LoadError(
+          'MODEL_LOAD',
+          `${file}: layer ${String(config.name)} (${cls}) declares ${weight} [${want}] but the weightsManifest has ${name} [${got.join(', ')}]; the topology and the weights do not belong together`,
+        );
+      }
+    }
+  }
+  if (atLeast > manifestParams) {
+    throw new LoadError(
+      'MODEL_LOAD',
+      `${file}: the topology's layers need at least ${atLeast} parameters but the weightsManifest holds ${manifestParams}; the topology and the weights do not belong together`,
+    );
+  }
 }
 
 /** A tf.io.IOHandler reading a model.json and the weight shards its manifest names. */
@@ -121,6 +332,7 @@ export function fileLoadHandler(modelJsonPath: string): tf.io.IOHandler {
   return {
     async load(): Promise<tf.io.ModelArtifacts> {
       const json = readJson(modelJsonPath);
+      checkDeclaredLayers(json, modelJsonPath);
       return tf.io.getModelArtifactsForJSON(json, async (manifest) => [
         manifest.flatMap((g) => g.weights),
         readWeights(modelJsonPath, manifest),

@@ -4,12 +4,14 @@
  * broken file is a MODEL_LOAD error naming it.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
   existsSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +27,7 @@ import {
   modelFormat,
 } from '../../src/model/io-node.js';
 import { checksumArtifacts } from '../../src/model/load.js';
+import { loadClassifierFromFile } from '../../src/model/load-node.js';
 
 before(async () => {
   await setBackend('cpu');
@@ -193,4 +196,140 @@ test('every broken model file is a MODEL_LOAD error naming the file and what was
     modelLoadError(/weights\.bin hold 10 bytes but the manifest in .* describes 188/),
   );
   assert.ok(existsSync(json), 'the original is untouched');
+});
+
+/** A copy of the small net's files in a fresh folder, with its model.json edited by `edit`. */
+async function copyWith(
+  edit: (json: tf.io.ModelJSON) => void,
+): Promise<{ dir: string; json: string }> {
+  const { json: src, dir: srcDir, net } = await saved();
+  net.dispose();
+  const dir = tmp();
+  const model = JSON.parse(readFileSync(src, 'utf8')) as tf.io.ModelJSON;
+  edit(model);
+  copyFileSync(path.join(srcDir, 'weights.bin'), path.join(dir, 'weights.bin'));
+  writeFileSync(path.join(dir, 'model.json'), JSON.stringify(model));
+  return { dir, json: path.join(dir, 'model.json') };
+}
+
+const withPath = (p: string) => (m: tf.io.ModelJSON) => {
+  m.weightsManifest[0].paths = [p];
+};
+
+test('weight paths stay inside the model folder: ../, absolute, symlinks out, FIFOs, /dev/zero are refused by name', async () => {
+  const load = (file: string) => fileLoadHandler(file).load!();
+  const refused = (p: string, why: RegExp) =>
+    modelLoadError(
+      new RegExp(
+        `weight path "${p.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}" in .*model\\.json ${why.source}; weight files must be regular files inside the model's folder`,
+      ),
+    );
+  // A 188-byte file outside the folder: the size the manifest wants, so only the path check stops it.
+  const outside = path.join(tmp(), 'secret.bin');
+  writeFileSync(outside, Buffer.alloc(188, 7));
+
+  const up = await copyWith(withPath(`../${path.basename(path.dirname(outside))}/secret.bin`));
+  const upErr = await load(up.json).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  assert.ok(upErr instanceof AdvkitError, `../ must be refused; got ${String(upErr)}`);
+  assert.match(upErr.message, /leads out of the folder; weight files must be regular files/);
+  assert.doesNotMatch(upErr.message, /188/, "the outside file's size is not told");
+
+  const abs = await copyWith(withPath(outside));
+  await assert.rejects(load(abs.json), refused(outside, /is absolute/));
+  await assert.rejects(
+    load((await copyWith(withPath('file:///etc/passwd'))).json),
+    refused('file:///etc/passwd', /is absolute/),
+  );
+
+  const link = await copyWith(withPath('./w.bin'));
+  symlinkSync(outside, path.join(link.dir, 'w.bin'));
+  await assert.rejects(
+    load(link.json),
+    refused('./w.bin', /leads out of the folder through a symbolic link/),
+  );
+
+  const zero = await copyWith(withPath('zero.bin'));
+  symlinkSync('/dev/zero', path.join(zero.dir, 'zero.bin'));
+  await assert.rejects(
+    load(zero.json),
+    refused('zero.bin', /leads out of the folder through a symbolic link/),
+  );
+  await assert.rejects(
+    load((await copyWith(withPath('/dev/zero'))).json),
+    refused('/dev/zero', /is absolute/),
+  );
+
+  // A FIFO nobody writes to would block a plain read forever.
+  const fifo = await copyWith(withPath('fifo.bin'));
+  execFileSync('mkfifo', [path.join(fifo.dir, 'fifo.bin')]);
+  await assert.rejects(load(fifo.json), refused('fifo.bin', /is not a regular file/));
+
+  // Inside the folder, a symlink to a regular file there is fine.
+  const inner = await copyWith(withPath('alias.bin'));
+  symlinkSync('weights.bin', path.join(inner.dir, 'alias.bin'));
+  const artifacts = await load(inner.json);
+  assert.equal(
+    (artifacts.weightData as ArrayBuffer).byteLength,
+    188,
+    'read through the inner link',
+  );
+});
+
+test('model.json itself must be a regular file: a FIFO is refused, not read', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'model.json');
+  execFileSync('mkfifo', [file]);
+  await assert.rejects(
+    fileLoadHandler(file).load!(),
+    modelLoadError(/model file .*model\.json is not a regular file/),
+  );
+});
+
+test('a topology declaring a huge layer over small weights fails before TF.js allocates it', async () => {
+  const huge = await copyWith((m) => {
+    const layers = (m.modelTopology as { config: { layers: { config: { units?: number } }[] } })
+      .config.layers;
+    layers[layers.length - 1].config.units = 50_000_000; // 47·50M floats ≈ 9 GB if built
+  });
+  const before = tf.memory().numBytes;
+  await assert.rejects(
+    loadClassifierFromFile(huge.json),
+    modelLoadError(
+      /layer dense_Dense\d+ \(Dense\) declares kernel \[\?, 50000000\] but the weightsManifest has dense_Dense\d+\/kernel \[8, 3\]/,
+    ),
+  );
+  assert.equal(tf.memory().numBytes, before, 'nothing allocated');
+
+  // Weights under other names: the parameter count alone gives it away.
+  const renamed = await copyWith((m) => {
+    const layers = (m.modelTopology as { config: { layers: { config: { units?: number } }[] } })
+      .config.layers;
+    layers[layers.length - 1].config.units = 50_000_000;
+    for (const w of m.weightsManifest[0].weights) w.name = `other/${w.name.split('/')[1]}`;
+  });
+  await assert.rejects(
+    loadClassifierFromFile(renamed.json),
+    modelLoadError(/need at least 50000018 parameters but the weightsManifest holds 47/),
+  );
+  assert.equal(tf.memory().numBytes, before, 'nothing allocated');
+});
+
+test('a manifest declaring more bytes than its files hold fails before any file is read', async () => {
+  const big = await copyWith((m) => {
+    m.weightsManifest[0].weights.push({ name: 'extra', shape: [100_000_000], dtype: 'float32' });
+  });
+  await assert.rejects(
+    fileLoadHandler(big.json).load!(),
+    modelLoadError(/hold 188 bytes but the manifest in .* describes 400000188/),
+  );
+  const negative = await copyWith((m) => {
+    m.weightsManifest[0].weights[0].shape = [-1, 3];
+  });
+  await assert.rejects(
+    fileLoadHandler(negative.json).load!(),
+    modelLoadError(/no valid weightsManifest/),
+  );
 });
