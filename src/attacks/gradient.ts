@@ -10,7 +10,7 @@ import { withInputOnlyGradients } from '../backend/index.js';
 import type { Classifier } from '../model/classifier.js';
 import type { LayerPlan } from '../model/layer-plan.js';
 import { PlanMismatch } from '../model/layer-steps.js';
-import { type LossName, objective, objectiveWithGradient } from '../threat-model/losses.js';
+import { type ObjectiveName, objective, objectiveWithGradient } from '../threat-model/losses.js';
 import { gradientChunk, memoryBounded, recordForwardBytes } from './memory-budget.js';
 
 export interface GradientStep {
@@ -24,7 +24,7 @@ export function objectiveGradient(
   model: Classifier,
   x: tf.Tensor4D,
   labels: tf.Tensor1D,
-  loss: LossName,
+  loss: ObjectiveName,
   targets?: tf.Tensor1D,
 ): GradientStep {
   const n = x.shape[0];
@@ -48,7 +48,7 @@ function gradientOf(
   model: Classifier,
   x: tf.Tensor4D,
   labels: tf.Tensor1D,
-  loss: LossName,
+  loss: ObjectiveName,
   targets: tf.Tensor1D | undefined,
   measure = false,
 ): GradientStep {
@@ -85,7 +85,7 @@ function planGradient(
   plan: LayerPlan,
   x: tf.Tensor4D,
   labels: tf.Tensor1D,
-  loss: LossName,
+  loss: ObjectiveName,
   targets: tf.Tensor1D | undefined,
   measure: boolean,
 ): GradientStep {
@@ -147,7 +147,7 @@ function inChunks(
   model: Classifier,
   x: tf.Tensor4D,
   labels: tf.Tensor1D,
-  loss: LossName,
+  loss: ObjectiveName,
   targets: tf.Tensor1D | undefined,
   sizes: number[],
   measureFirst: boolean,

@@ -95,6 +95,36 @@ function dlrTargeted(logits: tf.Tensor2D, labels: tf.Tensor1D, targets: tf.Tenso
   });
 }
 
+/**
+ * What the shared gradient path can differentiate: the losses a user picks,
+ * and `'logit-diff'`, z_t − z_y (target minus label), whose zero set is the
+ * decision boundary between the two classes. FAB linearises that boundary;
+ * it is no loss to ascend, so it is not in `LOSS_NAMES`, and it needs targets.
+ */
+export type ObjectiveName = LossName | 'logit-diff';
+
+/** z_t − z_y per example. */
+export function logitDiff(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  targets: tf.Tensor1D | undefined,
+): tf.Tensor1D {
+  if (!targets) {
+    throw new InputError(
+      'INVALID_OPTION',
+      "the 'logit-diff' objective (z_target − z_label) needs target classes; received none",
+    );
+  }
+  return tf.tidy(() => {
+    const k = logits.shape[1];
+    const gap = tf.sub(
+      tf.oneHot(tf.cast(targets, 'int32'), k),
+      tf.oneHot(tf.cast(labels, 'int32'), k),
+    );
+    return tf.sum(tf.mul(logits, gap), 1) as tf.Tensor1D;
+  });
+}
+
 /** The loss a report shows for `name`, against `labels` (true labels). */
 export function lossByName(name: LossName, logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
   switch (name) {
@@ -119,11 +149,12 @@ export function lossByName(name: LossName, logits: tf.Tensor2D, labels: tf.Tenso
  * targeted DLR.
  */
 export function objective(
-  name: LossName,
+  name: ObjectiveName,
   logits: tf.Tensor2D,
   labels: tf.Tensor1D,
   targets?: tf.Tensor1D,
 ): tf.Tensor1D {
+  if (name === 'logit-diff') return logitDiff(logits, labels, targets);
   if (!targets) return lossByName(name, logits, labels);
   return tf.tidy(() => {
     switch (name) {
@@ -150,11 +181,23 @@ export function objective(
  * label; both negated for a targeted attack.
  */
 export function objectiveWithGradient(
-  name: LossName,
+  name: ObjectiveName,
   logits: tf.Tensor2D,
   labels: tf.Tensor1D,
   targets?: tf.Tensor1D,
 ): { objective: tf.Tensor1D; grad: tf.Tensor2D } | undefined {
+  if (name === 'logit-diff') {
+    // Linear in the logits: the gradient is onehot(t) − onehot(y).
+    const objective = logitDiff(logits, labels, targets);
+    const grad = tf.tidy(() => {
+      const k = logits.shape[1];
+      return tf.sub(
+        tf.oneHot(tf.cast(targets as tf.Tensor1D, 'int32'), k),
+        tf.oneHot(tf.cast(labels, 'int32'), k),
+      ) as tf.Tensor2D;
+    });
+    return { objective, grad };
+  }
   if (name !== 'ce' && name !== 'cw') return undefined;
   return tf.tidy(() => {
     const sign = targets ? -1 : 1;
