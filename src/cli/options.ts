@@ -163,8 +163,7 @@ export function modelOptions(f: {
   }
   return {
     bounds: f.bounds,
-    mean: f.mean,
-    std: f.std,
+    preprocess: f.mean && f.std ? { mean: f.mean, std: f.std } : undefined,
     mode: f.mode,
     output: f.output,
     numClasses: f['num-classes'],

@@ -7,7 +7,9 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.js';
+import { checkOptionKeys } from '../options.js';
 import { type Bounds, checkBounds, DEFAULT_BOUNDS } from '../threat-model/bounds.js';
+import { graphOutput } from './graph-output.js';
 import { type LayerPlan, layerPlan } from './layer-plan.js';
 import { PlanMismatch } from './layer-steps.js';
 import { type PreparedPreprocess, type Preprocess, preparePreprocess } from './preprocess.js';
@@ -25,8 +27,9 @@ export interface ClassifierOptions {
   /** 'eval' (default) runs dropout/batch-norm in inference mode. */
   mode?: ModelMode;
   /**
-   * What the network outputs. Default: 'probabilities' when a LayersModel
-   * ends in softmax, else 'logits'.
+   * What the network outputs. Default: detected — 'probabilities' when a
+   * LayersModel's last layer is a softmax or a GraphModel's graph ends in
+   * Softmax (its logits are then read before the softmax), else 'logits'.
    */
   output?: OutputKind;
   /** Expected class count; checked against the network's output. */
@@ -37,6 +40,17 @@ export interface ClassifierOptions {
   name?: string;
 }
 
+/** The option names `Classifier.create` accepts (and every model loader). */
+export const CLASSIFIER_OPTION_KEYS = [
+  'bounds',
+  'preprocess',
+  'mode',
+  'output',
+  'numClasses',
+  'inputShape',
+  'name',
+] as const satisfies readonly (keyof ClassifierOptions)[];
+
 export interface ClassifierInfo {
   name: string;
   kind: 'layers-model' | 'graph-model' | 'function';
@@ -45,7 +59,109 @@ export interface ClassifierInfo {
   bounds: Bounds;
   mode: ModelMode;
   output: OutputKind;
+  /**
+   * How `output` was decided, for reports, e.g. "graph ends in Softmax (node
+   * 'dense/Softmax'); logits read from its input 'dense/BiasAdd'".
+   */
+  outputDetection: string;
+  /** Set when the `output` option contradicts the network; reports show it as a warning. */
+  outputConflict?: string;
   preprocessing: string;
+}
+
+/**
+ * How the forward pass's tensor becomes logits: as it is, log of
+ * probabilities, or a binary classifier's single logit z as [0, z]
+ * (softmax([0, z]) = [1 − σ(z), σ(z)]).
+ */
+type Head = 'logits' | 'log' | 'binary';
+
+interface OutputChoice {
+  forward: (x: tf.Tensor4D) => tf.Tensor;
+  head: Head;
+  output: OutputKind;
+  detection: string;
+  conflict?: string;
+}
+
+const headFor = (output: OutputKind): Head => (output === 'probabilities' ? 'log' : 'logits');
+
+/** Output kind of a GraphModel from its graph; `width` runs the raw output on one input. */
+function graphChoice(
+  network: tf.GraphModel,
+  forced: OutputKind | undefined,
+  width: (f: (x: tf.Tensor4D) => tf.Tensor) => number,
+): OutputChoice {
+  const raw = (x: tf.Tensor4D) => network.execute(x) as tf.Tensor;
+  const g = graphOutput(network);
+  const node = `node ${JSON.stringify(g.node)}`;
+  const before = g.activationInput;
+  const execBefore = (x: tf.Tensor4D) => network.execute(x, before) as tf.Tensor;
+  if (g.op === 'Softmax') {
+    if (forced === 'logits') {
+      return {
+        forward: raw,
+        head: 'logits',
+        output: 'logits',
+        detection: `set by the output option (the graph ends in Softmax, ${node})`,
+        conflict: `output 'logits' was set, but the graph ends in Softmax (${node}): its probabilities are taken as logits, so softmax is applied twice, confidences are wrong and gradient attacks are weakened; leave output unset`,
+      };
+    }
+    return before
+      ? {
+          forward: execBefore,
+          head: 'logits',
+          output: 'probabilities',
+          detection: `graph ends in Softmax (${node}); logits read from its input ${JSON.stringify(before)}`,
+        }
+      : {
+          forward: raw,
+          head: 'log',
+          output: 'probabilities',
+          detection: `graph ends in Softmax (${node}); logits are log-probabilities`,
+        };
+  }
+  if (g.op === 'Sigmoid' && before) {
+    const k = width(raw);
+    if (k === 1 && forced !== 'logits') {
+      return {
+        forward: execBefore,
+        head: 'binary',
+        output: 'probabilities',
+        detection: `graph ends in Sigmoid (${node}) with one output: a binary classifier, logits [0, z] with z read from its input ${JSON.stringify(before)}`,
+      };
+    }
+    if (k > 1 && forced === undefined) {
+      throw new InputError(
+        'INVALID_OPTION',
+        `the graph ends in Sigmoid (${node}) with ${k} outputs: a multi-label model, whose outputs are not one distribution over classes; advkit attacks single-label classifiers. Set output: 'probabilities' to take the ${k} sigmoid scores as unnormalised class probabilities, or wrap the network as a function returning logits`,
+      );
+    }
+    if (forced !== undefined) {
+      return {
+        forward: raw,
+        head: headFor(forced),
+        output: forced,
+        detection: `set by the output option (the graph ends in Sigmoid, ${node})`,
+        conflict: `output '${forced}' was set on a graph that ends in Sigmoid (${node}) with ${k} outputs: the sigmoid scores are not one distribution over classes, so confidences are the scores renormalised`,
+      };
+    }
+  }
+  const ends = g.op ? `graph ends in ${g.op} (${node})` : 'the graph could not be read';
+  if (forced !== undefined) {
+    return {
+      forward: raw,
+      head: headFor(forced),
+      output: forced,
+      detection: `set by the output option (${ends})`,
+    };
+  }
+  return {
+    forward: raw,
+    head: 'logits',
+    output: 'logits',
+    detection: `${ends}, not Softmax or Sigmoid: taken as logits`,
+  };
 }
 
 function endsInSoftmax(model: tf.LayersModel): boolean {
@@ -64,6 +180,7 @@ function staticInputShape(shape: readonly (number | null)[] | undefined): number
 export class Classifier {
   readonly info: ClassifierInfo;
   private readonly forward: (x: tf.Tensor4D) => tf.Tensor;
+  private readonly head: Head;
   private readonly pre: PreparedPreprocess;
   /** The wrapped network, for checksums and saving. */
   readonly network: Network;
@@ -77,12 +194,14 @@ export class Classifier {
     network: Network,
     info: ClassifierInfo,
     forward: (x: tf.Tensor4D) => tf.Tensor,
+    head: Head,
     pre: PreparedPreprocess,
     preprocess: Preprocess | undefined,
   ) {
     this.network = network;
     this.info = info;
     this.forward = forward;
+    this.head = head;
     this.pre = pre;
     this.preprocess = preprocess;
   }
@@ -92,6 +211,7 @@ export class Classifier {
    * check) the number of classes.
    */
   static create(network: Network, options: ClassifierOptions = {}): Classifier {
+    checkOptionKeys(options, CLASSIFIER_OPTION_KEYS, 'Classifier options');
     const bounds = checkBounds(options.bounds ?? DEFAULT_BOUNDS);
     const mode = options.mode ?? 'eval';
     if (mode !== 'eval' && mode !== 'train') {
@@ -100,16 +220,42 @@ export class Classifier {
         `mode must be 'eval' or 'train'; received ${JSON.stringify(mode)}`,
       );
     }
+    const forced = options.output;
+    if (forced !== undefined && forced !== 'logits' && forced !== 'probabilities') {
+      throw new InputError(
+        'INVALID_OPTION',
+        `output must be 'logits' or 'probabilities' (or unset, to detect it); received ${JSON.stringify(forced)}`,
+      );
+    }
     let kind: ClassifierInfo['kind'];
-    let forward: (x: tf.Tensor4D) => tf.Tensor;
     let shapeFromModel: number[] | undefined;
-    let output: OutputKind = options.output ?? 'logits';
+    // The output kind is chosen once the input shape (and so a probe input) is known.
+    let choose: (width: (f: (x: tf.Tensor4D) => tf.Tensor) => number) => OutputChoice;
     if (network instanceof tf.LayersModel) {
       kind = 'layers-model';
       const training = mode === 'train';
-      forward = (x) => network.apply(x, { training }) as tf.Tensor;
+      const forward = (x: tf.Tensor4D) => network.apply(x, { training }) as tf.Tensor;
       shapeFromModel = staticInputShape(network.inputs[0]?.shape);
-      if (!options.output && endsInSoftmax(network)) output = 'probabilities';
+      const last = network.layers[network.layers.length - 1];
+      const softmax = endsInSoftmax(network);
+      const layer = `last layer ${JSON.stringify(last?.name)}`;
+      const output = forced ?? (softmax ? 'probabilities' : 'logits');
+      choose = () => ({
+        forward,
+        head: headFor(output),
+        output,
+        detection:
+          forced !== undefined
+            ? `set by the output option (${layer} ${softmax ? 'is a softmax' : 'is not a softmax'})`
+            : softmax
+              ? `${layer} is a softmax`
+              : `${layer} is not a softmax: taken as logits`,
+        ...(softmax && forced === 'logits'
+          ? {
+              conflict: `output 'logits' was set, but the ${layer} is a softmax: its probabilities are taken as logits, so softmax is applied twice, confidences are wrong and gradient attacks are weakened; leave output unset`,
+            }
+          : {}),
+      });
     } else if (network instanceof tf.GraphModel) {
       kind = 'graph-model';
       if (mode === 'train') {
@@ -118,11 +264,20 @@ export class Classifier {
           "a GraphModel has no training mode; use mode 'eval'",
         );
       }
-      forward = (x) => network.execute(x) as tf.Tensor;
       shapeFromModel = staticInputShape(network.inputs[0]?.shape as number[] | undefined);
+      choose = (width) => graphChoice(network, forced, width);
     } else if (typeof network === 'function') {
       kind = 'function';
-      forward = network;
+      const output = forced ?? 'logits';
+      choose = () => ({
+        forward: network,
+        head: headFor(output),
+        output,
+        detection:
+          forced !== undefined
+            ? 'set by the output option'
+            : "a plain function: taken as logits (set output: 'probabilities' if it returns probabilities)",
+      });
     } else {
       throw new InputError(
         'INVALID_OPTION',
@@ -150,10 +305,21 @@ export class Classifier {
       );
     }
     const pre = preparePreprocess(options.preprocess, inputShape[2]);
-    const outShape = tf.tidy(() => {
-      const probe = tf.fill([1, ...inputShape], bounds[0]) as tf.Tensor4D;
-      return forward(pre.apply(probe)).shape;
-    });
+    const probeShape = (f: (x: tf.Tensor4D) => tf.Tensor) =>
+      tf.tidy(() => {
+        const probe = tf.fill([1, ...inputShape], bounds[0]) as tf.Tensor4D;
+        return f(pre.apply(probe)).shape;
+      });
+    let choice: OutputChoice;
+    try {
+      choice = choose((f) => probeShape(f)[1] ?? 0);
+    } catch (e) {
+      pre.dispose();
+      throw e;
+    }
+    const { forward, head } = choice;
+    const outShape = probeShape(forward);
+    if (head === 'binary' && outShape.length === 2) outShape[1] = 2;
     if (outShape.length !== 2 || outShape[0] !== 1) {
       pre.dispose();
       throw new InputError(
@@ -185,10 +351,12 @@ export class Classifier {
       numClasses,
       bounds,
       mode,
-      output,
+      output: choice.output,
+      outputDetection: choice.detection,
+      ...(choice.conflict ? { outputConflict: choice.conflict } : {}),
       preprocessing: pre.description,
     };
-    return new Classifier(network, info, forward, pre, options.preprocess);
+    return new Classifier(network, info, forward, head, pre, options.preprocess);
   }
 
   get bounds(): Bounds {
@@ -238,13 +406,18 @@ export class Classifier {
     return tf.tidy(() => this.pre.apply(x));
   }
 
-  /** `logits` from the network's raw output (log-probabilities for a probability output). */
+  /**
+   * `logits` from the forward pass's tensor: log-probabilities for a
+   * probability output, [0, z] for a binary classifier's single logit. (A
+   * graph that ends in Softmax is read before the softmax, so its tensor is
+   * logits already.)
+   */
   logitsFromOutput(out: tf.Tensor): tf.Tensor2D {
     return tf.tidy((): tf.Tensor2D => {
       const f = out.dtype === 'float32' ? out : tf.cast(out, 'float32');
-      return this.info.output === 'probabilities'
-        ? (tf.log(tf.maximum(f, 1e-30)) as tf.Tensor2D)
-        : (f as tf.Tensor2D);
+      if (this.head === 'log') return tf.log(tf.maximum(f, 1e-30)) as tf.Tensor2D;
+      if (this.head === 'binary') return tf.concat([tf.zerosLike(f), f], 1) as tf.Tensor2D;
+      return f as tf.Tensor2D;
     });
   }
 

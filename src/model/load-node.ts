@@ -5,41 +5,28 @@
  * browser.
  */
 import path from 'node:path';
-import type { ClassifierOptions, ModelMode, OutputKind } from './classifier.js';
+import type { ClassifierOptions } from './classifier.js';
 import { fileLoadHandler } from './io-node.js';
-import { type LoadedClassifier, loadClassifierFrom } from './load.js';
+import { checkLoaderOptions, type LoadedClassifier, loadClassifierFrom } from './load.js';
 
-export interface ModelFileOptions {
-  bounds?: readonly [number, number];
-  mean?: readonly number[];
-  std?: readonly number[];
-  mode?: ModelMode;
-  output?: OutputKind;
-  numClasses?: number;
-  name?: string;
-}
+/** The file loader's options: the `ClassifierOptions` shape, as `Classifier.create` takes. */
+export type ModelFileOptions = ClassifierOptions;
 
-export function classifierOptions(o: ModelFileOptions): ClassifierOptions {
-  const preprocess = o.mean || o.std ? { mean: o.mean ?? [0], std: o.std ?? [1] } : undefined;
-  return {
-    bounds: o.bounds,
-    preprocess,
-    mode: o.mode,
-    output: o.output,
-    numClasses: o.numClasses,
-    name: o.name,
-  };
-}
-
+/**
+ * Load `modelJson` (and its weight files) into a Classifier.
+ *
+ *   const { model } = await loadClassifierFromFile('m/model.json', {
+ *     bounds: [0, 1], preprocess: { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] } });
+ */
 export function loadClassifierFromFile(
   modelJson: string,
   options: ModelFileOptions = {},
 ): Promise<LoadedClassifier> {
+  checkLoaderOptions(options, 'loadClassifierFromFile');
   const rel = path.relative(process.cwd(), path.resolve(modelJson));
   const where = rel && !rel.startsWith('..') ? rel : modelJson;
-  return loadClassifierFrom(
-    fileLoadHandler(modelJson),
-    where,
-    classifierOptions({ name: options.name ?? where, ...options }),
-  );
+  return loadClassifierFrom(fileLoadHandler(modelJson), where, {
+    ...options,
+    name: options.name ?? where,
+  });
 }

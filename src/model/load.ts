@@ -5,8 +5,9 @@
  * `load-node.ts`).
  */
 import * as tf from '@tensorflow/tfjs';
-import { LoadError } from '../errors.js';
-import { Classifier, type ClassifierOptions } from './classifier.js';
+import { InputError, LoadError } from '../errors.js';
+import { checkOptionKeys } from '../options.js';
+import { CLASSIFIER_OPTION_KEYS, Classifier, type ClassifierOptions } from './classifier.js';
 
 export interface LoadedClassifier extends LoadedNetwork {
   model: Classifier;
@@ -130,14 +131,30 @@ export async function loadNetworkFrom(
   };
 }
 
+/**
+ * Check a loader's options before any file is read: the `ClassifierOptions`
+ * shape, and a pointed message for the flat `mean`/`std` that older
+ * versions of the file loader took (and that would otherwise be dropped).
+ */
+export function checkLoaderOptions(options: unknown, loader: string): void {
+  if (options && typeof options === 'object' && ('mean' in options || 'std' in options)) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `${loader} options: unknown option ${'mean' in options ? '"mean"' : '"std"'}; normalisation goes in preprocess: { mean, std } (the Classifier.create shape); accepted options are ${[...CLASSIFIER_OPTION_KEYS].sort().join(', ')}`,
+    );
+  }
+  checkOptionKeys(options, CLASSIFIER_OPTION_KEYS, `${loader} options`);
+}
+
 /** Load from any IOHandler and wrap the network in a Classifier. */
 export async function loadClassifierFrom(
   handler: tf.io.IOHandler,
   where: string,
   options: ClassifierOptions = {},
 ): Promise<LoadedClassifier> {
+  checkLoaderOptions(options, 'loadClassifierFrom');
   const loaded = await loadNetworkFrom(handler, where);
-  const model = Classifier.create(loaded.network, { name: options.name ?? where, ...options });
+  const model = Classifier.create(loaded.network, { ...options, name: options.name ?? where });
   return { ...loaded, model };
 }
 
@@ -146,5 +163,6 @@ export function loadClassifierFromUrl(
   url: string,
   options: ClassifierOptions = {},
 ): Promise<LoadedClassifier> {
+  checkLoaderOptions(options, 'loadClassifierFromUrl');
   return loadClassifierFrom(tf.io.http(url), url, options);
 }
