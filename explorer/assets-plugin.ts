@@ -5,7 +5,7 @@
  * wasm backend never fetches from a CDN). `vite build` emits the same files,
  * so the built bundle also works from any static server.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -31,24 +31,77 @@ function wasmDir(): string {
   return path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm'));
 }
 
+/** A name the explorer serves: no dotfiles (.git, .env, editor droppings), no separators. */
+const plainName = (n: string) => n !== '' && !n.startsWith('.') && !/[\\/\0]/.test(n);
+
 function listModels(modelsDir: string): ShippedModel[] {
   if (!existsSync(modelsDir)) return [];
   return readdirSync(modelsDir)
-    .filter((d) => existsSync(path.join(modelsDir, d, 'model.json')))
+    .filter((d) => plainName(d) && isFile(path.join(modelsDir, d, 'model.json')))
     .sort()
     .map((name) => ({ name, url: `${ASSET_PREFIX}models/${name}/model.json` }));
 }
 
-function modelFiles(modelsDir: string): { rel: string; abs: string }[] {
-  const out: { rel: string; abs: string }[] = [];
-  for (const m of listModels(modelsDir)) {
-    const dir = path.join(modelsDir, m.name);
-    for (const f of readdirSync(dir)) {
-      const abs = path.join(dir, f);
-      if (statSync(abs).isFile()) out.push({ rel: `models/${m.name}/${f}`, abs });
+function isFile(p: string): boolean {
+  try {
+    return statSync(p).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The files of model `name` that the page may fetch: its model.json and the
+ * weight files its manifest names, each a regular file inside the model's
+ * folder once symlinks are resolved, none of them a dotfile. Anything else
+ * in the folder (reports, metrics, keys someone left there) is not served.
+ */
+function servedModelFiles(modelsDir: string, name: string): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!plainName(name)) return out;
+  const dir = path.join(modelsDir, name);
+  const root = (() => {
+    try {
+      return realpathSync(dir);
+    } catch {
+      return undefined;
     }
+  })();
+  const json = path.join(dir, 'model.json');
+  if (!root || !isFile(json)) return out;
+  const add = (rel: string) => {
+    const norm = path.posix.normalize(rel.replace(/^\.\//, ''));
+    if (norm.split('/').some((seg) => !plainName(seg))) return;
+    try {
+      const real = realpathSync(path.join(dir, norm));
+      if (real.startsWith(root + path.sep) && statSync(real).isFile()) out.set(norm, real);
+    } catch {
+      // A missing weight file: the page's loader reports it.
+    }
+  };
+  add('model.json');
+  try {
+    const manifest = (JSON.parse(readFileSync(json, 'utf8')) as { weightsManifest?: unknown })
+      .weightsManifest;
+    if (Array.isArray(manifest)) {
+      for (const g of manifest) {
+        const paths = (g as { paths?: unknown }).paths;
+        if (Array.isArray(paths)) for (const p of paths) if (typeof p === 'string') add(p);
+      }
+    }
+  } catch {
+    // An unreadable model.json is still served, so the page can say what is wrong with it.
   }
   return out;
+}
+
+function modelFiles(modelsDir: string): { rel: string; abs: string }[] {
+  return listModels(modelsDir).flatMap((m) =>
+    [...servedModelFiles(modelsDir, m.name)].map(([rel, abs]) => ({
+      rel: `models/${m.name}/${rel}`,
+      abs,
+    })),
+  );
 }
 
 const TYPES: Record<string, string> = {
@@ -67,9 +120,13 @@ function send(res: ServerResponse, body: string | Uint8Array, file: string): voi
 /** Resolve `rel` inside `dir`, refusing anything that escapes it. */
 function inside(dir: string, rel: string): string | undefined {
   const abs = path.resolve(dir, rel);
-  return abs.startsWith(path.resolve(dir) + path.sep) && existsSync(abs) && statSync(abs).isFile()
-    ? abs
-    : undefined;
+  return abs.startsWith(path.resolve(dir) + path.sep) && isFile(abs) ? abs : undefined;
+}
+
+function fail(res: ServerResponse, status: number, text: string): void {
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+  res.end(text);
 }
 
 export function explorerAssets(options: ExplorerAssetOptions): Plugin {
@@ -80,20 +137,22 @@ export function explorerAssets(options: ExplorerAssetOptions): Plugin {
     return samples;
   };
   const middleware: Connect.NextHandleFunction = (req, res, next) => {
-    const url = decodeURIComponent((req.url ?? '').split('?')[0]);
-    if (!url.startsWith(ASSET_PREFIX)) return next();
+    const raw = (req.url ?? '').split('?')[0];
+    if (!raw.startsWith(ASSET_PREFIX)) return next();
+    let url: string;
+    try {
+      url = decodeURIComponent(raw);
+    } catch {
+      return fail(res, 400, 'bad request: malformed percent-encoding in the URL');
+    }
     const rel = url.slice(ASSET_PREFIX.length);
     if (rel === 'models.json') return send(res, JSON.stringify(listModels(options.modelsDir)), rel);
     if (rel === 'mnist-samples.json') return send(res, sampleJson(), rel);
     let file: string | undefined;
-    if (rel.startsWith('models/')) file = inside(options.modelsDir, rel.slice('models/'.length));
-    else if (rel.startsWith('wasm/') && rel.endsWith('.wasm'))
-      file = inside(wasmDir(), rel.slice('wasm/'.length));
-    if (!file) {
-      res.statusCode = 404;
-      res.end(`not found: ${url}`);
-      return;
-    }
+    const model = /^models\/([^/]+)\/(.+)$/.exec(rel);
+    if (model) file = servedModelFiles(options.modelsDir, model[1]).get(model[2]);
+    else if (/^wasm\/[^/]+\.wasm$/.test(rel)) file = inside(wasmDir(), rel.slice('wasm/'.length));
+    if (!file) return fail(res, 404, 'not found');
     send(res, readFileSync(file), file);
   };
   return {

@@ -19,6 +19,25 @@ export interface ExplorerConfigOptions {
   outDir?: string;
 }
 
+/**
+ * What the dev server may serve from disk: the page, the library's sources
+ * (the `advkit` alias), its pre-bundled dependencies and the packages they
+ * come from. Not the checkout's root (package.json, .git, advkit-out/
+ * reports), not the rest of node_modules.
+ */
+export function devServerAllow(): string[] {
+  return [
+    EXPLORER_ROOT,
+    path.join(REPO_ROOT, 'src'),
+    path.join(REPO_ROOT, 'node_modules/.vite/explorer'),
+    path.join(REPO_ROOT, 'node_modules/@tensorflow'),
+    path.join(REPO_ROOT, 'node_modules/vite/dist/client'),
+  ];
+}
+
+/** Never served even inside an allowed folder (on top of Vite's own .env / key / .git rules). */
+const DEV_DENY = ['.env', '.env.*', '*.{crt,pem,key}', '**/.*/**', '**/.*'];
+
 export function explorerConfig(options: ExplorerConfigOptions = {}): InlineConfig {
   return {
     configFile: false,
@@ -36,7 +55,7 @@ export function explorerConfig(options: ExplorerConfigOptions = {}): InlineConfi
       target: 'es2022',
     },
     optimizeDeps: { include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'] },
-    server: { host: '127.0.0.1', fs: { allow: [REPO_ROOT] } },
+    server: { host: '127.0.0.1', fs: { strict: true, allow: devServerAllow(), deny: DEV_DENY } },
     preview: { host: '127.0.0.1' },
   };
 }

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, defineCommand, note, print } from './command.js';
-import { nonNegativeInt, text, toggle, UsageError, value } from './flags.js';
+import { text, toggle, UsageError, value } from './flags.js';
 
 interface ExplorerServer {
   startExplorer(options: {
@@ -33,8 +33,20 @@ function serverModule(): string {
   return file;
 }
 
+/** A TCP port: 0 (any free one) to 65535. */
+function port(raw: string, flag: string): number {
+  const t = raw.trim();
+  const n = /^\d+$/.test(t) ? Number(t) : Number.NaN;
+  if (!(n >= 0 && n <= 65535)) {
+    throw new UsageError(
+      `--${flag} must be an integer from 0 to 65535; received ${JSON.stringify(raw)}`,
+    );
+  }
+  return n;
+}
+
 const flags = {
-  port: value('N', nonNegativeInt, 'port to listen on (the next free one if taken)', {
+  port: value('N', port, 'port to listen on (the next free one if taken)', {
     default: 5175,
     short: 'p',
   }),
@@ -44,14 +56,17 @@ const flags = {
   models: value('DIR', text, 'directory of models to list (sub-directories with model.json)', {
     defaultText: '<advkit>/models',
   }),
-  preview: toggle('serve the built bundle (explorer/dist; built first when missing)'),
-  rebuild: toggle('with --preview: build the bundle again first'),
+  preview: toggle('serve the built bundle (explorer/dist; built first when missing): the default'),
+  rebuild: toggle('build the bundle again first (after editing the explorer or the library)'),
+  dev: toggle(
+    "Vite's dev server instead (live sources; serves the library's src/ and the explorer, nothing else of the checkout)",
+  ),
 };
 
 export const exploreCommand: Command<typeof flags> = defineCommand({
   name: 'explore',
   summary: 'open the FGSM explorer in the browser (serves it on localhost)',
-  usage: '[--port N] [--host HOST] [--models DIR] [--preview [--rebuild]]',
+  usage: '[--port N] [--host HOST] [--models DIR] [--rebuild | --dev]',
   description:
     'Serves the explorer: pick a model and an MNIST sample (or draw or upload a digit), move ε and\n' +
     'watch the perturbation, the adversarial image, the top-5 before and after, and the loss against\n' +
@@ -60,16 +75,22 @@ export const exploreCommand: Command<typeof flags> = defineCommand({
   examples: [
     'advkit explore',
     'advkit explore --port 8080 --models ./my-models',
-    'advkit explore --preview --rebuild',
+    'advkit explore --rebuild',
+    'advkit explore --dev',
   ],
   flags,
   async run(f) {
+    if (f.dev && (f.preview || f.rebuild)) {
+      throw new UsageError(
+        `--dev and --${f.preview ? 'preview' : 'rebuild'} do not combine: --dev serves the live sources, the default serves the built bundle`,
+      );
+    }
     const { startExplorer } = (await import('tsx/esm/api').then((tsx) =>
       tsx.tsImport(serverModule(), import.meta.url),
     )) as ExplorerServer;
-    note(false, f.preview ? 'building and serving the explorer bundle…' : 'starting the explorer…');
+    note(false, f.dev ? 'starting the explorer dev server…' : 'serving the explorer bundle…');
     const server = await startExplorer({
-      mode: f.preview ? 'preview' : 'dev',
+      mode: f.dev ? 'dev' : 'preview',
       rebuild: f.rebuild,
       host: f.host,
       port: f.port,
