@@ -53,8 +53,9 @@ export class APGD extends FixedEpsilonAttack {
   private readonly restarts: number;
   private readonly rho: number;
 
-  constructor(options: APGDOptions = {}) {
-    super(options);
+  /** `ownKeys`: option names a subclass accepts beyond APGD's. */
+  constructor(options: APGDOptions = {}, ownKeys: readonly string[] = []) {
+    super(options, [...(['steps', 'restarts', 'rho'] satisfies (keyof APGDOptions)[]), ...ownKeys]);
     if (this.norm === 'l1') {
       throw new InputError('UNKNOWN_NORM', 'APGD supports the linf and l2 norms; use PGD for l1');
     }

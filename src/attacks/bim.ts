@@ -34,7 +34,7 @@ export class BIM extends FixedEpsilonAttack {
   private readonly opts: BIMOptions;
 
   constructor(options: BIMOptions = {}) {
-    super(options);
+    super(options, ['steps', 'stepSize', 'relStepSize'] satisfies (keyof BIMOptions)[]);
     checkPositive(options.steps, 'steps', true);
     checkPositive(options.stepSize, 'stepSize');
     checkPositive(options.relStepSize, 'relStepSize');

@@ -27,7 +27,7 @@ export class FGSMRandomStart extends FixedEpsilonAttack {
   private readonly steps: StepSizeOptions;
 
   constructor(options: FGSMRandomStartOptions = {}) {
-    super(options);
+    super(options, ['stepSize', 'relStepSize'] satisfies (keyof FGSMRandomStartOptions)[]);
     checkPositive(options.stepSize, 'stepSize');
     checkPositive(options.relStepSize, 'relStepSize');
     this.steps = { stepSize: options.stepSize, relStepSize: options.relStepSize };

@@ -6,12 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.js';
-import type { Classifier } from '../model/classifier.js';
+import { Classifier } from '../model/classifier.js';
 import { validateEpsilons, validateImages, validateLabels } from '../model/validate.js';
+import { checkOptionKeys } from '../options.js';
 import { clipToBounds } from '../threat-model/bounds.js';
-import { crossEntropy, type LossName } from '../threat-model/losses.js';
+import { checkLoss, crossEntropy, type LossName } from '../threat-model/losses.js';
 import { getNorm, type Norm, type NormName } from '../threat-model/norms.js';
-import { type Goal, resolveTargets, UNTARGETED } from '../threat-model/targets.js';
+import { checkGoal, type Goal, resolveTargets } from '../threat-model/targets.js';
 import { gradientLoop, type LoopConfig } from './gradient-loop.js';
 import type { Attack, AttackCall, AttackDescription, AttackResult } from './types.js';
 
@@ -39,6 +40,13 @@ export interface BaseOptions {
   surrogate?: Classifier;
 }
 
+/** The option names every attack on this driver accepts; each attack adds its own. */
+export const BASE_OPTION_KEYS = [
+  'norm',
+  'loss',
+  'surrogate',
+] as const satisfies readonly (keyof BaseOptions)[];
+
 export abstract class FixedEpsilonAttack implements Attack {
   abstract readonly name: string;
   readonly norm: NormName;
@@ -46,10 +54,22 @@ export abstract class FixedEpsilonAttack implements Attack {
   protected readonly loss: LossName;
   protected readonly surrogate?: Classifier;
 
-  constructor(options: BaseOptions = {}) {
+  /**
+   * `ownKeys` are the option names the attack accepts beyond
+   * `BASE_OPTION_KEYS`; any other name is an INVALID_OPTION error here, so
+   * a misspelt option is never silently dropped.
+   */
+  constructor(options: BaseOptions = {}, ownKeys: readonly string[] = []) {
+    checkOptionKeys(options, [...BASE_OPTION_KEYS, ...ownKeys], `${new.target.name} options`);
     this.normImpl = getNorm(options.norm ?? 'linf');
     this.norm = this.normImpl.name;
-    this.loss = options.loss ?? 'ce';
+    this.loss = checkLoss(options.loss ?? 'ce');
+    if (options.surrogate !== undefined && !(options.surrogate instanceof Classifier)) {
+      throw new InputError(
+        'INVALID_OPTION',
+        `surrogate must be a Classifier (Classifier.create or a loader); received ${typeof options.surrogate}`,
+      );
+    }
     this.surrogate = options.surrogate;
   }
 
@@ -105,7 +125,7 @@ export abstract class FixedEpsilonAttack implements Attack {
         );
       }
     }
-    const goal = call.goal ?? UNTARGETED;
+    const goal = checkGoal(call.goal);
     const seed = call.seed ?? 0;
     const indices = Int32Array.from(call.indices ?? Array.from({ length: n }, (_, i) => i));
     if (indices.length !== n) {

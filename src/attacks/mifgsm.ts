@@ -30,7 +30,7 @@ export class MIFGSM extends FixedEpsilonAttack {
   private readonly stepOpts: StepSizeOptions;
 
   constructor(options: MIFGSMOptions = {}) {
-    super(options);
+    super(options, ['steps', 'decay', 'stepSize', 'relStepSize'] satisfies (keyof MIFGSMOptions)[]);
     checkPositive(options.steps, 'steps', true);
     checkPositive(options.stepSize, 'stepSize');
     checkPositive(options.relStepSize, 'relStepSize');

@@ -35,7 +35,13 @@ export class PGD extends FixedEpsilonAttack {
   private readonly stepOpts: StepSizeOptions;
 
   constructor(options: PGDOptions = {}) {
-    super(options);
+    super(options, [
+      'steps',
+      'restarts',
+      'randomStart',
+      'stepSize',
+      'relStepSize',
+    ] satisfies (keyof PGDOptions)[]);
     checkPositive(options.steps, 'steps', true);
     checkPositive(options.restarts, 'restarts', true);
     checkPositive(options.stepSize, 'stepSize');

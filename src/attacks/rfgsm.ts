@@ -26,7 +26,7 @@ export class RFGSM extends FixedEpsilonAttack {
   private readonly relAlpha: number;
 
   constructor(options: RFGSMOptions = {}) {
-    super(options);
+    super(options, ['relAlpha'] satisfies (keyof RFGSMOptions)[]);
     this.relAlpha = options.relAlpha ?? 0.5;
     if (!(this.relAlpha > 0 && this.relAlpha < 1)) {
       throw new InputError(

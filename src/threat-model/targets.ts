@@ -19,6 +19,53 @@ export function targeted(rule: TargetRule): Goal {
   return { kind: 'targeted', rule };
 }
 
+const RULE_KINDS = ['fixed', 'random', 'least-likely', 'list'] as const;
+
+/**
+ * A goal as given by a caller (JavaScript callers get no type check):
+ * undefined is untargeted; an unknown kind or rule is an INVALID_OPTION
+ * error, never a silent untargeted run.
+ */
+export function checkGoal(goal: unknown, name = 'goal'): Goal {
+  if (goal === undefined) return UNTARGETED;
+  const g = goal as {
+    kind?: unknown;
+    rule?: { kind?: unknown; target?: unknown; targets?: unknown };
+  };
+  const got = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v) : String(v));
+  if (
+    typeof goal !== 'object' ||
+    goal === null ||
+    (g.kind !== 'untargeted' && g.kind !== 'targeted')
+  ) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `${name}.kind must be 'untargeted' or 'targeted' (with a rule); received ${typeof goal === 'object' && goal !== null ? got(g.kind) : got(goal)}`,
+    );
+  }
+  if (g.kind === 'untargeted') return UNTARGETED;
+  const r = g.rule;
+  if (typeof r !== 'object' || r === null || !(RULE_KINDS as readonly unknown[]).includes(r.kind)) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `${name}.rule.kind must be one of ${RULE_KINDS.join(', ')}; received ${typeof r === 'object' && r !== null ? got(r.kind) : got(r)}`,
+    );
+  }
+  if (r.kind === 'fixed' && typeof r.target !== 'number') {
+    throw new InputError(
+      'INVALID_OPTION',
+      `${name}.rule.target must be a class index; received ${got(r.target)}`,
+    );
+  }
+  if (r.kind === 'list' && !Array.isArray(r.targets) && !ArrayBuffer.isView(r.targets)) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `${name}.rule.targets must be an array of class indices; received ${typeof r.targets}`,
+    );
+  }
+  return goal as Goal;
+}
+
 /** "untargeted", "targeted (least-likely)", "targeted (class 3)" … for reports. */
 export function describeGoal(goal: Goal): string {
   if (goal.kind === 'untargeted') return 'untargeted';
