@@ -31,6 +31,12 @@ export interface AttackContext {
   indices: Int32Array;
 }
 
+/** A perturbed batch with the model queries each example cost (query-based attacks). */
+export interface Perturbed {
+  xAdv: tf.Tensor4D;
+  queries: number[];
+}
+
 export interface BaseOptions {
   /** Threat-model norm. Default 'linf'. */
   norm?: NormName;
@@ -75,8 +81,11 @@ export abstract class FixedEpsilonAttack implements Attack {
 
   abstract describe(): AttackDescription;
 
-  /** One perturbed batch at `eps` > 0, in the ε-ball and the bounds. */
-  protected abstract perturb(ctx: AttackContext, eps: number): Promise<tf.Tensor4D>;
+  /**
+   * One perturbed batch at `eps` > 0, in the ε-ball and the bounds; a
+   * query-based attack also returns its per-example query counts.
+   */
+  protected abstract perturb(ctx: AttackContext, eps: number): Promise<tf.Tensor4D | Perturbed>;
 
   /**
    * Run the shared gradient loop with this attack's norm and loss; a preset
@@ -161,7 +170,8 @@ export abstract class FixedEpsilonAttack implements Attack {
     const results: AttackResult[] = [];
     try {
       for (const eps of epsList) {
-        const raw = eps === 0 ? tf.clone(x) : await this.perturb(ctx, eps);
+        const out = eps === 0 ? tf.clone(x) : await this.perturb(ctx, eps);
+        const raw = out instanceof tf.Tensor ? out : out.xAdv;
         const xAdv =
           eps === 0
             ? raw
@@ -173,7 +183,9 @@ export abstract class FixedEpsilonAttack implements Attack {
                   ) as tf.Tensor4D,
               );
         if (xAdv !== raw) raw.dispose();
-        results.push(await judge(ctx, this.normImpl, xAdv, eps));
+        const result = await judge(ctx, this.normImpl, xAdv, eps);
+        if (!(out instanceof tf.Tensor)) result.queries = out.queries;
+        results.push(result);
       }
     } catch (e) {
       for (const r of results) r.xAdv.dispose();

@@ -6,19 +6,21 @@ import { FGSMRandomStart, type FGSMRandomStartOptions } from './fgsm-random-star
 import { MIFGSM, type MIFGSMOptions } from './mifgsm.js';
 import { PGD, type PGDOptions } from './pgd.js';
 import { RFGSM, type RFGSMOptions } from './rfgsm.js';
+import { Square, type SquareOptions } from './square.js';
 import type { Attack } from './types.js';
 
 export { APGD, type APGDOptions, apgdCheckpoints } from './apgd.js';
 export { BIM, type BIMOptions, bimPaperSchedule } from './bim.js';
 export { FGSM, type FGSMOptions } from './fgsm.js';
 export { FGSMRandomStart, type FGSMRandomStartOptions } from './fgsm-random-start.js';
-export type { AttackContext, BaseOptions } from './fixed-epsilon.js';
+export type { AttackContext, BaseOptions, Perturbed } from './fixed-epsilon.js';
 export { FixedEpsilonAttack } from './fixed-epsilon.js';
 export { objectiveGradient } from './gradient.js';
 export { setGradientBudget, WASM_GRADIENT_BUDGET } from './memory-budget.js';
 export { MIFGSM, type MIFGSMOptions } from './mifgsm.js';
 export { PGD, type PGDOptions } from './pgd.js';
 export { RFGSM, type RFGSMOptions } from './rfgsm.js';
+export { Square, type SquareOptions } from './square.js';
 export type { StepSizeOptions } from './step-size.js';
 export * from './types.js';
 
@@ -31,6 +33,7 @@ export interface AttackOptionsByName {
   pgd: PGDOptions;
   mifgsm: MIFGSMOptions;
   apgd: APGDOptions;
+  square: SquareOptions;
 }
 export type AttackName = keyof AttackOptionsByName;
 
@@ -42,11 +45,12 @@ const FACTORIES: { [K in AttackName]: (o: AttackOptionsByName[K]) => Attack } = 
   pgd: (o) => new PGD(o),
   mifgsm: (o) => new MIFGSM(o),
   apgd: (o) => new APGD(o),
+  square: (o) => new Square(o),
 };
 
 export const ATTACK_NAMES = Object.keys(FACTORIES) as AttackName[];
 
-/** Build an attack by name: fgsm, fgsm-rs, rfgsm, bim, pgd, mifgsm, apgd. */
+/** Build an attack by name: fgsm, fgsm-rs, rfgsm, bim, pgd, mifgsm, apgd, square. */
 export function createAttack<K extends AttackName>(
   name: K,
   options: AttackOptionsByName[K] = {},

@@ -37,6 +37,8 @@ export interface AttackResult {
   distance: number[];
   /** Target classes, for targeted calls. */
   targets?: number[];
+  /** Model queries spent per example, for query-based (black-box) attacks such as Square. */
+  queries?: number[];
 }
 
 /** Report-ready description of an attack and its resolved hyper-parameters. */

@@ -30,10 +30,11 @@ const CONFIGS: Record<AttackName, object> = {
   pgd: { steps: 3, restarts: 2 },
   mifgsm: { steps: 3 },
   apgd: { steps: 6 },
+  square: { queries: 40 },
 };
 
-/** APGD is defined for L∞ and L2 only (its L1 version is another algorithm). */
-const SKIP = new Set(['apgd l1']);
+/** APGD and Square are defined for L∞ and L2 only (APGD's L1 version is another algorithm). */
+const SKIP = new Set(['apgd l1', 'square l1']);
 
 let cnn: ReturnType<typeof tinyCnn>;
 let x: tf.Tensor4D;
