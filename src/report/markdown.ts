@@ -6,14 +6,30 @@
 import type { EvaluationReport } from '../eval/types.js';
 import { num, optionsText, pct, ratioText } from './format.js';
 
-const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/**
+ * Text that came from outside advkit (a model path, a data folder's name, a
+ * message quoting either) as literal Markdown: HTML's three specials become
+ * entities, so no tag or comment survives, and Markdown's inline
+ * punctuation is backslash-escaped, so no emphasis, link, image, code span
+ * or table cell boundary appears that the name did not mean. One line.
+ */
+export function markdownText(s: string): string {
+  return s
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_[\]#|!~]/g, (c) => `\\${c}`);
+}
+
+const cell = markdownText;
 
 export function toMarkdown(r: EvaluationReport): string {
   const out: string[] = [];
   const acc = r.clean.accuracy;
-  out.push(`# advkit evaluation: ${r.model.name}`, '');
+  out.push(`# advkit evaluation: ${markdownText(r.model.name)}`, '');
   out.push(
-    `${r.data.examples} examples of ${r.data.source} · clean accuracy **${ratioText(acc)}** · ` +
+    `${r.data.examples} examples of ${markdownText(r.data.source)} · clean accuracy **${ratioText(acc)}** · ` +
       `${r.threatModel.normLabel}, ${r.threatModel.goalDescription} · seed ${r.seed} · ` +
       `${r.backend} · advkit ${r.advkitVersion} · ${(r.durationMs / 1000).toFixed(1)} s`,
     '',
@@ -64,7 +80,7 @@ export function toMarkdown(r: EvaluationReport): string {
   }
   out.push('## Warnings', '');
   if (r.warnings.length === 0) out.push('None.');
-  for (const w of r.warnings) out.push(`- **${w.severity} ${w.code}**: ${w.message}`);
+  for (const w of r.warnings) out.push(`- **${w.severity} ${w.code}**: ${markdownText(w.message)}`);
   out.push('');
   const dg = r.diagnostics;
   if (dg) {

@@ -9,6 +9,7 @@ import { encodeRgbaPng } from '../../src/data/png.js';
 import { type EvaluationReport, evaluate } from '../../src/eval/index.js';
 import { setBackend } from '../../src/index.js';
 import { encodePngStored, fromJson, toHtml, toJson, toMarkdown } from '../../src/report/index.js';
+import { markdownText } from '../../src/report/markdown.js';
 import { writeReport } from '../../src/report/write-node.js';
 import { syntheticData } from '../eval/helpers.js';
 import { tinyCnn } from '../fixtures.js';
@@ -53,6 +54,36 @@ test('Markdown: a table per attack with both denominators, warnings, checklist',
   assert.match(md, /NO_MODEL_CHECKSUM/);
   assert.match(md, /## Reporting checklist/);
   for (const c of report.checklist) assert.ok(md.includes(`| ${c.field} |`), c.field);
+});
+
+test('Markdown: a hostile model path and data folder name stay literal text', () => {
+  const name =
+    'models/<img src=x onerror=alert(1)>/[click](http://evil)/**bold**|x\nnext/model.json';
+  const source = 'folder <script>alert(1)</script> `code` _u_ ![i](j) # h';
+  const hostile = {
+    ...report,
+    model: { ...report.model, name },
+    data: { ...report.data, source },
+  } as EvaluationReport;
+  const md = toMarkdown(hostile);
+  const head = md.split('\n').slice(0, 3).join('\n');
+  assert.doesNotMatch(md, /<img|<script/i, 'no raw HTML tag');
+  assert.doesNotMatch(head, /(^|[^\\])\[click\]\(/, 'no live link');
+  assert.doesNotMatch(head, /(^|[^\\])\*\*bold/, 'no emphasis');
+  assert.doesNotMatch(head, /(^|[^\\])`code/, 'no code span');
+  assert.ok(
+    head.includes(
+      '# advkit evaluation: models/&lt;img src=x onerror=alert(1)&gt;/\\[click\\](http://evil)/\\*\\*bold\\*\\*\\|x next/model.json',
+    ),
+    `escaped heading, one line; got:\n${head}`,
+  );
+  assert.ok(
+    head.includes(
+      'of folder &lt;script&gt;alert(1)&lt;/script&gt; \\`code\\` \\_u\\_ \\!\\[i\\](j) \\# h ·',
+    ),
+    `escaped data source; got:\n${head}`,
+  );
+  assert.equal(markdownText('a & b'), 'a &amp; b');
 });
 
 test('HTML: self-contained, SVG plots, embedded PNG grids, no external URLs', async () => {
