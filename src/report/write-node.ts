@@ -1,11 +1,12 @@
 /**
  * Node-only: write a report's files (report.json, report.md, report.html)
- * into a folder, each atomically (temp file, then rename).
+ * into a folder as one set: a process killed while writing leaves the
+ * folder with the previous complete set or the new one (see
+ * `writeFileSetAtomic`), and temporaries a killed run left are removed.
  */
-import { join } from 'node:path';
 import { encodeRgbaPng } from '../data/png.js';
 import type { EvaluationReport } from '../eval/types.js';
-import { writeFileAtomic } from '../files/atomic.js';
+import { writeFileSetAtomic } from '../files/atomic.js';
 import { toHtml } from './html.js';
 import { toJson } from './json.js';
 import { toMarkdown } from './markdown.js';
@@ -20,17 +21,14 @@ export async function writeReport(
   options: { formats?: readonly ReportFormat[] } = {},
 ): Promise<string[]> {
   const formats = options.formats ?? REPORT_FORMATS;
-  const written: string[] = [];
+  const files: Record<string, string> = {};
   for (const f of formats) {
-    const path = join(dir, `report.${f}`);
-    const text =
+    files[`report.${f}`] =
       f === 'json'
         ? toJson(report)
         : f === 'md'
           ? toMarkdown(report)
           : await toHtml(report, { encodePng: encodeRgbaPng });
-    await writeFileAtomic(path, text);
-    written.push(path);
   }
-  return written;
+  return writeFileSetAtomic(dir, files);
 }

@@ -2,12 +2,13 @@
  * Node-only: one training run end to end — train (with file checkpoints),
  * save the final model as a standard TF.js model (model.json + weights.bin),
  * evaluate it under FGSM and PGD with restarts, and write report.json and
- * report.html. The CLI's `train` command and the scripts call this.
+ * report.html as one set (a killed run leaves the old pair or the new one).
+ * The CLI's `train` command and the scripts call this.
  */
 import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import { currentBackend } from '../backend/index.js';
-import { writeFileAtomic } from '../files/atomic.js';
+import { writeFileSetAtomic } from '../files/atomic.js';
 import { Classifier } from '../model/classifier.js';
 import { checksumModelFiles, fileSaveHandler } from '../model/io-node.js';
 import { fileCheckpointStore } from './checkpoint-node.js';
@@ -87,7 +88,9 @@ export async function trainRun(model: tf.LayersModel, o: TrainRunOptions): Promi
     result,
     evaluation,
   };
-  await writeFileAtomic(join(o.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  await writeFileAtomic(join(o.out, 'report.html'), await trainingReportHtml(report));
+  await writeFileSetAtomic(o.out, {
+    'report.json': `${JSON.stringify(report, null, 2)}\n`,
+    'report.html': await trainingReportHtml(report),
+  });
   return report;
 }
