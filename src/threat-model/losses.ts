@@ -10,15 +10,61 @@ import { InputError } from '../errors.js';
 export type LossName = 'ce' | 'cw' | 'dlr';
 export const LOSS_NAMES: readonly LossName[] = ['ce', 'cw', 'dlr'];
 
-/** Cross-entropy of softmax(logits) against `labels`, per example. */
+/**
+ * Cross-entropy of softmax(logits) against `labels`, per example, with a
+ * gradient that does not saturate in float32 (see `crossEntropyParts`).
+ */
 export function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => crossEntropyParts(logits, labels).loss);
+  // TF.js passes the inputs, then the save function, as one rest list.
+  const ce = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [z, save] = args as [tf.Tensor2D, tf.GradSaveFunc];
+    const { loss, grad } = crossEntropyParts(z, labels);
+    save([grad]);
+    return {
+      value: loss,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => tf.mul(saved[0], tf.expandDims(dy, 1)),
+    };
+  });
+  return tf.tidy(() => ce(logits) as tf.Tensor1D);
 }
 
+/**
+ * The loss and its gradient with respect to the logits, both formed so that
+ * neither rounds to 0 on a confident example. With m = max z and a its
+ * class, CE = (m − z_y) + log1p(Σ_{j≠a} exp(z_j − m)): log(Σ_j exp(z_j − m))
+ * would round 1 + 1e-9 to 1. The gradient is p_j off the label and
+ * −Σ_{j≠y} p_j on it: p_y − 1 is exactly 0 in float32 once 1 − p_y < 2⁻²⁴,
+ * and FGSM would then step along the other classes' terms alone, which
+ * lowers their logits, i.e. the wrong way.
+ */
 function crossEntropyParts(logits: tf.Tensor2D, labels: tf.Tensor1D) {
-  const logp = tf.logSoftmax(logits);
-  const onehot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
-  return { logp, onehot, loss: tf.neg(tf.sum(tf.mul(logp, onehot), 1)) as tf.Tensor1D };
+  return tf.tidy(() => {
+    const k = logits.shape[1];
+    const onehot = tf.oneHot(tf.cast(labels, 'int32'), k);
+    const m = tf.max(logits, 1, true);
+    const shifted = tf.sub(logits, m);
+    const atMax = tf.oneHot(tf.argMax(logits, 1), k);
+    const rest = tf.sum(tf.mul(tf.exp(shifted), tf.sub(1, atMax)), 1);
+    const zyShift = tf.sum(tf.mul(shifted, onehot), 1);
+    const loss = tf.sub(log1p(rest), zyShift) as tf.Tensor1D;
+    const others = tf.mul(tf.softmax(logits), tf.sub(1, onehot));
+    const grad = tf.sub(others, tf.mul(onehot, tf.sum(others, 1, true))) as tf.Tensor2D;
+    return { loss, grad };
+  });
+}
+
+/**
+ * log(1 + x) for x ≥ 0, accurate for tiny x: wasm's Log1p computes
+ * log(1 + x) literally, which is 0 below 6e-8. With u = 1 + x rounded,
+ * log(u)·x/(u − 1) cancels the rounding of u (Goldberg 1991, thm. 4).
+ */
+function log1p(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const u = tf.add(x, 1);
+    const d = tf.sub(u, 1);
+    const exact = tf.equal(d, 0);
+    return tf.where(exact, x, tf.div(tf.mul(tf.log(u), x), tf.where(exact, tf.onesLike(d), d)));
+  });
 }
 
 /** z_label (`zy`) and the largest other logit (`best`), with the one-hot and masked logits behind them. */
@@ -176,7 +222,8 @@ export function objective(
  * An attack takes this gradient every step, and on a [batch, classes] tensor
  * TF.js's tape costs far more than the arithmetic: for 64 × 10 logits on
  * wasm, 1.5 ms through autodiff against about 0.1 ms here. The values are
- * autodiff's: CE's is softmax − onehot; CW's is +1 on every class tied for
+ * autodiff's: CE's is softmax − onehot (its label term as −Σ_{j≠y} p_j, which
+ * `crossEntropy`'s custom gradient also uses); CW's is +1 on every class tied for
  * the largest other logit (as TF.js's max gradient spreads it) and −1 on the
  * label; both negated for a targeted attack.
  */
@@ -205,9 +252,7 @@ export function objectiveWithGradient(
     let loss: tf.Tensor1D;
     let grad: tf.Tensor2D;
     if (name === 'ce') {
-      const { logp, onehot, loss: ce } = crossEntropyParts(logits, of);
-      loss = ce;
-      grad = tf.sub(tf.exp(logp), onehot);
+      ({ loss, grad } = crossEntropyParts(logits, of));
     } else {
       const { onehot, zy, others, best } = bestOtherParts(logits, of);
       loss = tf.sub(best, zy);

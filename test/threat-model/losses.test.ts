@@ -1,13 +1,14 @@
 /**
  * The closed-form objective gradients (`objectiveWithGradient`) equal
  * TF.js's autodiff of `objective`, untargeted and targeted, on wasm and cpu,
- * including CW's ties for the largest other logit; DLR has none.
+ * including CW's ties for the largest other logit; DLR has none. CE's
+ * value and gradient on confident logits match a float64 reference.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { setBackend } from '../../src/backend/index.js';
-import { objective, objectiveWithGradient } from '../../src/threat-model/losses.js';
+import { crossEntropy, objective, objectiveWithGradient } from '../../src/threat-model/losses.js';
 import { assertClose, seeded } from '../backend/helpers.js';
 
 for (const backend of ['wasm', 'cpu'] as const) {
@@ -44,5 +45,76 @@ for (const backend of ['wasm', 'cpu'] as const) {
     }
     assert.equal(objectiveWithGradient('dlr', logits, labels), undefined);
     tf.dispose([logits, labels, targets]);
+  });
+}
+
+/** CE and its logit gradient in doubles: the true values float32 must approach. */
+function crossEntropy64(z: number[], y: number): { loss: number; grad: number[] } {
+  const m = Math.max(...z);
+  const e = z.map((v) => Math.exp(v - m));
+  const total = e.reduce((a, b) => a + b, 0);
+  const p = e.map((v) => v / total);
+  const others = p.reduce((a, v, j) => (j === y ? a : a + v), 0);
+  const rest = z.reduce((a, v, j) => (j === y ? a : a + Math.exp(v - z[y])), 0);
+  return { loss: Math.log1p(rest), grad: p.map((v, j) => (j === y ? -others : v)) };
+}
+
+/** Relative agreement per element, with a floor far below any value compared here. */
+function assertRelClose(got: ArrayLike<number>, want: readonly number[], what: string): void {
+  assert.equal(got.length, want.length, `${what}: length`);
+  for (let i = 0; i < want.length; i++) {
+    const err = Math.abs(got[i] - want[i]);
+    assert.ok(
+      err <= 1e-5 * Math.abs(want[i]) + 1e-30,
+      `${what}[${i}]: ${got[i]} vs float64 ${want[i]}`,
+    );
+  }
+}
+
+for (const backend of ['wasm', 'cpu'] as const) {
+  test(`${backend}: CE and its gradient do not saturate on confident logits (float64 reference)`, async () => {
+    await setBackend(backend);
+    // Rows 0–2: the label leads by 20, 30 and 60, so 1 − p_y (2e-9, 9e-14, 9e-27) is
+    // below float32's 2⁻²⁴ next to 1 and exp(log p_y) − 1 is exactly 0. Row 3:
+    // the label is not the largest logit. Row 4: a three-way tie.
+    const rows = [
+      [25, 5, 3, -2],
+      [0, -30, -31, -40],
+      [60, 0, -1, 0.5],
+      [1, 7, 2, 3],
+      [2, 2, 2, -1],
+    ];
+    const labels = [0, 0, 0, 2, 1];
+    const want = rows.map((z, i) => crossEntropy64(z, labels[i]));
+    const logits = tf.tensor2d(rows);
+    const y = tf.tensor1d(labels, 'int32');
+    const before = tf.memory().numTensors;
+    const value = crossEntropy(logits, y);
+    assertRelClose(
+      await value.data(),
+      want.map((w) => w.loss),
+      'crossEntropy',
+    );
+    const auto = tf.grad((z) => tf.sum(crossEntropy(z as tf.Tensor2D, y)))(logits);
+    const closed = objectiveWithGradient('ce', logits, y);
+    assert.ok(closed, 'ce has a closed form');
+    for (const [name, g] of [
+      ['autodiff', auto],
+      ['closed form', closed.grad],
+    ] as const) {
+      const v = await g.data();
+      for (const [i, w] of want.entries()) {
+        assertRelClose(v.slice(4 * i, 4 * i + 4), w.grad, `${name} gradient row ${i}`);
+      }
+      assert.ok(v[0] < 0 && v[4] < 0 && v[8] < 0, `${name}: the label's term is negative, not 0`);
+    }
+    assertRelClose(
+      await closed.objective.data(),
+      want.map((w) => w.loss),
+      'closed-form CE',
+    );
+    tf.dispose([value, auto, closed.objective, closed.grad]);
+    assert.equal(tf.memory().numTensors, before, 'tensors leaked');
+    tf.dispose([logits, y]);
   });
 }
