@@ -13,6 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.js';
 import type { Classifier } from '../model/classifier.js';
+import { checkEvaluateCall } from './arguments.js';
 import { runBatch } from './batch.js';
 import { buildReport } from './build.js';
 import { modelChecksum as computeChecksum } from './checksum.js';
@@ -43,6 +44,8 @@ export async function evaluate(
   options: EvaluateOptions = {},
 ): Promise<EvaluationReport> {
   const started = Date.now();
+  // From here on only the checked data (plain arrays copied into typed ones) is read.
+  data = checkEvaluateCall(model, data, suite, options);
   const batchSize = positiveInt(options.batchSize ?? 100, 'batchSize');
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) {
@@ -205,12 +208,6 @@ function checkData(model: Classifier, data: EvalDataset): [number, number, numbe
     throw new InputError(
       'INVALID_SHAPE',
       `data has ${data.labels.length} labels but ${data.images.length / d} images of [${shape}]`,
-    );
-  }
-  if (data.numClasses !== model.numClasses) {
-    throw new InputError(
-      'CLASS_COUNT_MISMATCH',
-      `data has ${data.numClasses} classes but the model outputs ${model.numClasses}`,
     );
   }
   if (data.labels.length === 0) {

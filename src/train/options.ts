@@ -3,6 +3,7 @@
  * bad value into a coded `InputError` naming the option.
  */
 import { describeValue, InputError } from '../errors.js';
+import { checkOptionKeys } from '../options.js';
 import type { OptimizerName } from './optimizer.js';
 import { OPTIMIZER_NAMES } from './optimizer.js';
 import type { OverfitEpoch, OverfitThresholds, OverfitVerdict } from './overfit.js';
@@ -180,7 +181,52 @@ function oneOf<T extends string>(name: string, v: unknown, allowed: readonly T[]
   return v as T;
 }
 
+/**
+ * Every option name, as a record so that a field added to the interface
+ * fails to compile until it is listed here (and so is accepted at run time).
+ */
+const TRAIN_OPTION_KEYS: { [K in keyof Required<AdversarialTrainOptions>]: true } = {
+  method: true,
+  eps: true,
+  alpha: true,
+  randomStart: true,
+  clipStart: true,
+  pgdSteps: true,
+  cleanWeight: true,
+  attackLabel: true,
+  epochs: true,
+  batchSize: true,
+  lr: true,
+  schedule: true,
+  optimizer: true,
+  seed: true,
+  bounds: true,
+  heldOut: true,
+  overfit: true,
+  earlyStopOnOverfit: true,
+  restoreBest: true,
+  checkpoint: true,
+  resume: true,
+  onBatch: true,
+  onEpoch: true,
+  signal: true,
+};
+const HELD_OUT_KEYS: { [K in keyof Required<HeldOutOptions>]: true } = {
+  data: true,
+  steps: true,
+  stepSize: true,
+  restarts: true,
+};
+const OVERFIT_KEYS: { [K in keyof Required<OverfitThresholds>]: true } = {
+  maxDrop: true,
+  maxGap: true,
+  minTrainAdvAccuracy: true,
+};
+
 export function resolveOptions(o: AdversarialTrainOptions): ResolvedOptions {
+  checkOptionKeys(o, Object.keys(TRAIN_OPTION_KEYS), 'adversarialTrain options');
+  checkOptionKeys(o.heldOut, Object.keys(HELD_OUT_KEYS), 'adversarialTrain options.heldOut');
+  checkOptionKeys(o.overfit, Object.keys(OVERFIT_KEYS), 'adversarialTrain options.overfit');
   const method = oneOf('method', o.method ?? 'fgsm-rs', TRAIN_METHODS);
   const adversarial = method !== 'standard';
   let eps = 0;

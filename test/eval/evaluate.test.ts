@@ -266,8 +266,15 @@ test('bad input: wrong shape, class count, options', async () => {
     (e: unknown) => e instanceof AdvkitError && e.code === 'INVALID_SHAPE',
   );
   await assert.rejects(
-    evaluate(net.model, { ...data, numClasses: 10 }, suite),
-    (e: unknown) => e instanceof AdvkitError && e.code === 'CLASS_COUNT_MISMATCH',
+    evaluate(
+      net.model,
+      { ...data, labels: Int32Array.from(data.labels, (y, i) => (i === 0 ? 7 : y)) },
+      suite,
+    ),
+    (e: unknown) =>
+      e instanceof AdvkitError &&
+      e.code === 'CLASS_COUNT_MISMATCH' &&
+      /data\.labels\[0\] = 7 .*model outputs 4 classes/.test(e.message),
   );
   await assert.rejects(
     evaluate(net.model, data, suite, { batchSize: 0 }),
