@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'DATA_LOAD',
   'BACKEND',
   'RESUME_MISMATCH',
+  'PART_MISMATCH',
   'WORKER',
 ] as const;
 

@@ -5,6 +5,7 @@
  */
 export * from './data/index.js';
 export { fileCheckpoint } from './eval/checkpoint-node.js';
+export { partFilesIn, readParts, writePart } from './eval/parts-node.js';
 export { type WorkerThreadsExecutor, workerThreads } from './eval/workers-node.js';
 export { writeFileAtomic } from './files/atomic.js';
 export * from './index.js';

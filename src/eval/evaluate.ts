@@ -7,6 +7,10 @@
  * With `options.executor` the batches run elsewhere, several at a time
  * (`workerThreads(n)` from `advkit/node`), with an identical report.
  *
+ * The pieces are exported for sharded runs (`shard.ts`, `merge.ts`): fix the
+ * plan (`planEvaluation`), run a range of whole batches into a run state
+ * (`runBatches`), build the report from a state (`reportFromState`).
+ *
  *   const report = await evaluate(model, data, { epsilons: [0, 0.1, 0.2, 0.3] });
  *   console.log(report.attacks[1].results[3].robustAccuracy);
  */
@@ -14,6 +18,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.js';
 import type { Classifier } from '../model/classifier.js';
 import { checkEvaluateCall } from './arguments.js';
+import type { Plan } from './batch.js';
 import { runBatch } from './batch.js';
 import { buildReport } from './build.js';
 import { modelChecksum as computeChecksum } from './checksum.js';
@@ -46,21 +51,68 @@ export async function evaluate(
   const started = Date.now();
   // From here on only the checked data (plain arrays copied into typed ones) is read.
   data = checkEvaluateCall(model, data, suite, options);
+  const setup = await planEvaluation(model, suite, options, describeData(model, data, options));
+  const store = options.checkpoint;
+  const saved = store ? await store.load() : undefined;
+  const state: RunState =
+    saved !== undefined && store
+      ? restoreState(saved, setup.fingerprint, store.location)
+      : emptyState(setup.fingerprint, setup.plan.attacks.length, setup.plan.epsilons.length);
+  const resumed = state.batchesDone > 0;
+  const elapsedBefore = state.elapsedMs;
+  await runBatches({
+    setup,
+    data,
+    suite,
+    options,
+    state,
+    range: [0, setup.batches],
+    resumed,
+    started,
+  });
+  return reportFromState(setup, state, {
+    backend: tf.getBackend(),
+    durationMs: elapsedBefore + (Date.now() - started),
+    resumed,
+    createdAt: new Date().toISOString(),
+  });
+}
+
+/** What an evaluation fixes before its first batch. */
+export interface EvaluationSetup {
+  plan: Plan;
+  seed: number;
+  batchSize: number;
+  norm: NonNullable<Suite['norm']>;
+  modelChecksum: string | null;
+  /** The report's `data` field. */
+  data: EvaluationReport['data'];
+  /** Examples evaluated. */
+  examples: number;
+  batches: number;
+  /** What a checkpoint of this evaluation must match. */
+  fingerprint: Fingerprint;
+}
+
+/**
+ * Validate the options and build the plan and fingerprint for `data`
+ * (described, not the pixels: a merge has only the parts' description).
+ */
+export async function planEvaluation(
+  model: Classifier,
+  suite: Suite,
+  options: EvaluateOptions,
+  data: EvaluationReport['data'],
+): Promise<EvaluationSetup> {
   const batchSize = positiveInt(options.batchSize ?? 100, 'batchSize');
   const seed = options.seed ?? 0;
   if (!Number.isInteger(seed)) {
     throw new InputError('INVALID_OPTION', `seed must be an integer; received ${seed}`);
   }
-  const shape = checkData(model, data);
-  const d = shape[0] * shape[1] * shape[2];
-  const available = data.labels.length;
-  const n =
-    options.limit === undefined
-      ? available
-      : Math.min(available, positiveInt(options.limit, 'limit'));
   const plan = makePlan(model, suite, seed, options);
   const checksum = options.modelChecksum ?? (await computeChecksum(model));
-
+  const norm = suite.norm ?? 'linf';
+  const n = data.examples;
   const fingerprint: Fingerprint = {
     modelChecksum: checksum,
     dataSource: data.source,
@@ -69,7 +121,7 @@ export async function evaluate(
       attacks: plan.attacks.map((a) => a.attack.describe()),
       epsilons: plan.epsilons,
       goal: plan.goal,
-      norm: suite.norm ?? 'linf',
+      norm,
     }),
     seed,
     batchSize,
@@ -77,31 +129,88 @@ export async function evaluate(
     diagnostics: plan.diagnostics,
     exampleImages: plan.exampleImages,
   };
-  const store = options.checkpoint;
-  const saved = store ? await store.load() : undefined;
-  const state: RunState =
-    saved !== undefined && store
-      ? restoreState(saved, fingerprint, store.location)
-      : emptyState(fingerprint, plan.attacks.length, plan.epsilons.length);
-  const resumed = state.batchesDone > 0;
-  const elapsedBefore = state.elapsedMs;
+  return {
+    plan,
+    seed,
+    batchSize,
+    norm,
+    modelChecksum: checksum,
+    data,
+    examples: n,
+    batches: Math.ceil(n / batchSize),
+    fingerprint,
+  };
+}
 
-  const batches = Math.ceil(n / batchSize);
+/** Check the data against the model and describe the evaluated subset as the report does. */
+export function describeData(
+  model: Classifier,
+  data: EvalDataset,
+  options: Pick<EvaluateOptions, 'limit'>,
+): EvaluationReport['data'] {
+  const shape = checkData(model, data);
+  const available = data.labels.length;
+  const n =
+    options.limit === undefined
+      ? available
+      : Math.min(available, positiveInt(options.limit, 'limit'));
+  return {
+    source: data.source,
+    ...(data.notes !== undefined ? { notes: data.notes } : {}),
+    examples: n,
+    available,
+    shape,
+    ...(data.classNames ? { classNames: [...data.classNames] } : {}),
+  };
+}
+
+export interface BatchRange {
+  setup: EvaluationSetup;
+  data: EvalDataset;
+  suite: Suite;
+  options: EvaluateOptions;
+  /** Holds batches `range[0]` … `state.batchesDone − 1` already. */
+  state: RunState;
+  /** Whole batches [first, end) this run covers; progress counts within it. */
+  range: readonly [number, number];
+  resumed: boolean;
+  /** Date.now() when this process started the run (for the state's elapsed time). */
+  started: number;
+}
+
+/**
+ * Run batches `state.batchesDone` … `range[1] − 1` into `state`, saving the
+ * checkpoint after each (on this thread, or on `options.executor`). The state
+ * keeps the example images of the data set's first examples, counted from
+ * the range's first example, so a range that starts later keeps fewer.
+ */
+export async function runBatches(r: BatchRange): Promise<void> {
+  const { setup, data, suite, options, state, started } = r;
+  const [first, end] = r.range;
+  const { batchSize, examples: n } = setup;
+  const shape = setup.data.shape;
+  const d = shape[0] * shape[1] * shape[2];
+  const images = Math.max(0, setup.plan.exampleImages - first * batchSize);
+  const plan: Plan = { ...setup.plan, exampleImages: images };
+  const store = options.checkpoint;
+  const elapsedBefore = state.elapsedMs;
+  const firstExample = Math.min(n, first * batchSize);
+  const endExample = Math.min(n, end * batchSize);
   const emit = (phase: EvaluatePhase, batch: number, attack?: string) =>
     options.onProgress?.({
       phase,
       attack,
-      batch,
-      batches,
-      examplesDone: Math.min(n, batch * batchSize),
-      examples: n,
-      resumed,
+      batch: batch - first,
+      batches: end - first,
+      examplesDone: Math.min(endExample, batch * batchSize) - firstExample,
+      examples: endExample - firstExample,
+      resumed: r.resumed,
     });
 
   const slice = (b: number) => {
     const start = b * batchSize;
-    const end = Math.min(n, start + batchSize);
-    return { start, end, pixels: data.images.subarray(start * d, end * d) };
+    const stop = Math.min(n, start + batchSize);
+    return { start, end: stop, pixels: data.images.subarray(start * d, stop * d) };
   };
   const finishBatch = async (b: number) => {
     state.batchesDone = b + 1;
@@ -109,35 +218,35 @@ export async function evaluate(
     if (store) await store.save(JSON.stringify(state));
   };
 
-  if (options.executor && state.batchesDone < batches) {
+  if (options.executor && state.batchesDone < end) {
     let runner: BatchRunner | undefined;
     try {
       runner = await options.executor.open({
-        model,
+        model: plan.model,
         suite,
-        seed,
+        seed: setup.seed,
         minimalEpsilon: options.minimalEpsilon,
         diagnostics: plan.diagnostics,
-        batches: batches - state.batchesDone,
+        batches: end - state.batchesDone,
         planSignature: planSignature(plan),
       });
       await runInOrder({
         runner,
         first: state.batchesDone,
-        batches,
+        batches: end,
         job: (b) => {
-          const { start, end, pixels } = slice(b);
+          const { start, end: stop, pixels } = slice(b);
           return {
             batch: b,
             pixels: pixels.slice(),
-            labels: data.labels.slice(start, end),
-            indices: Int32Array.from({ length: end - start }, (_, i) => start + i),
-            exampleImages: Math.max(0, plan.exampleImages - start),
+            labels: data.labels.slice(start, stop),
+            indices: Int32Array.from({ length: stop - start }, (_, i) => start + i),
+            exampleImages: Math.max(0, setup.plan.exampleImages - start),
           };
         },
         onPhase: (phase, merged, attack) => emit(phase, merged, attack),
         merge: async (b, columns) => {
-          mergeColumns(state, columns, plan.exampleImages);
+          mergeColumns(state, columns, images);
           await finishBatch(b);
         },
       });
@@ -145,9 +254,9 @@ export async function evaluate(
       await runner?.close();
     }
   }
-  for (let b = state.batchesDone; b < batches; b++) {
-    const { start, end, pixels } = slice(b);
-    const x = tf.tensor4d(pixels, [end - start, ...shape]);
+  for (let b = state.batchesDone; b < end; b++) {
+    const { start, end: stop, pixels } = slice(b);
+    const x = tf.tensor4d(pixels, [stop - start, ...shape]);
     try {
       await runBatch(
         plan,
@@ -155,8 +264,8 @@ export async function evaluate(
         {
           x,
           pixels,
-          labels: data.labels.slice(start, end),
-          indices: Int32Array.from({ length: end - start }, (_, i) => start + i),
+          labels: data.labels.slice(start, stop),
+          indices: Int32Array.from({ length: stop - start }, (_, i) => start + i),
         },
         (phase, attack) => emit(phase, b, attack),
       );
@@ -165,26 +274,23 @@ export async function evaluate(
     }
     await finishBatch(b);
   }
-  emit('done', batches);
+  emit('done', end);
+}
 
+/** The report of a finished state; the same state gives the same report apart from `timing`. */
+export function reportFromState(
+  setup: EvaluationSetup,
+  state: RunState,
+  timing: { backend: string; durationMs: number; resumed: boolean; createdAt: string },
+): EvaluationReport {
   return buildReport({
-    plan,
+    plan: setup.plan,
     state,
-    modelChecksum: checksum,
-    data: {
-      source: data.source,
-      ...(data.notes !== undefined ? { notes: data.notes } : {}),
-      examples: n,
-      available,
-      shape,
-      ...(data.classNames ? { classNames: [...data.classNames] } : {}),
-    },
-    norm: suite.norm ?? 'linf',
-    batchSize,
-    backend: tf.getBackend(),
-    durationMs: elapsedBefore + (Date.now() - started),
-    resumed,
-    createdAt: new Date().toISOString(),
+    modelChecksum: setup.modelChecksum,
+    data: setup.data,
+    norm: setup.norm,
+    batchSize: setup.batchSize,
+    ...timing,
   });
 }
 

@@ -5,6 +5,7 @@
  */
 export { memoryCheckpoint } from './checkpoint.js';
 export { DEFAULT_ATTACKS, evaluate } from './evaluate.js';
+export { type MergeOptions, mergeParts, type NamedPart } from './merge.js';
 export {
   attackMetrics,
   CLEAN_ACCURACY_DEFINITION,
@@ -13,5 +14,19 @@ export {
   ratio,
   SUCCESS_RATE_DEFINITION,
 } from './metrics.js';
+export {
+  type EvaluationPart,
+  evaluateShard,
+  PART_KIND,
+  PART_VERSION,
+  parsePart,
+  parseShard,
+  partFileName,
+  type ResolvedShard,
+  type ShardOptions,
+  type ShardSpec,
+  shardFromEnv,
+  shardRange,
+} from './shard.js';
 export * from './types.js';
 export { ADVKIT_VERSION } from './version.js';

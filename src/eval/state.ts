@@ -18,6 +18,8 @@ export interface Fingerprint {
   minimalEpsilon: string;
   diagnostics: boolean;
   exampleImages: number;
+  /** A shard's whole batches [first, end); absent for a run over all of them. */
+  range?: [number, number];
 }
 
 export interface EpsilonColumns {
