@@ -121,23 +121,28 @@ export function dlr(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
 }
 
 /**
- * Targeted DLR (Croce & Hein 2020): −(z_y − z_t) / (z_π1 − (z_π3 + z_π4)/2 + 1e-12).
- * Needs at least 4 classes.
+ * Targeted DLR (Croce & Hein 2020), the loss of APGD-T:
+ * −(z_y − z_t) / (z_π1 − (z_π3 + z_π4)/2 + 1e-12), π sorting logits
+ * descending; like `dlr`, invariant to shifting and scaling the logits.
+ * With fewer than 4 classes π4 does not exist: 3 classes use z_π1 − z_π3
+ * (untargeted DLR's scale); 2 classes have no third logit to scale by
+ * (z_π1 − z_π2 = |z_y − z_t| would make the loss a constant ±1 with a zero
+ * gradient), so the loss there is the plain margin −(z_y − z_t).
  */
-function dlrTargeted(logits: tf.Tensor2D, labels: tf.Tensor1D, targets: tf.Tensor1D): tf.Tensor1D {
+export function dlrTargeted(
+  logits: tf.Tensor2D,
+  labels: tf.Tensor1D,
+  targets: tf.Tensor1D,
+): tf.Tensor1D {
   return tf.tidy(() => {
-    if (logits.shape[1] < 4) {
-      throw new InputError(
-        'INVALID_OPTION',
-        `the targeted DLR loss needs at least 4 classes; the model has ${logits.shape[1]}`,
-      );
-    }
     const k = logits.shape[1];
     const zy = tf.sum(tf.mul(logits, tf.oneHot(tf.cast(labels, 'int32'), k)), 1);
     const zt = tf.sum(tf.mul(logits, tf.oneHot(tf.cast(targets, 'int32'), k)), 1);
-    const [z1, , z3, z4] = largestLogits(logits, 4);
-    const denom = tf.add(tf.sub(z1, tf.div(tf.add(z3, z4), 2)), 1e-12);
-    return tf.neg(tf.div(tf.sub(zy, zt), denom)) as tf.Tensor1D;
+    const margin = tf.sub(zy, zt);
+    if (k < 3) return tf.neg(margin) as tf.Tensor1D;
+    const [z1, , z3, z4] = largestLogits(logits, Math.min(k, 4));
+    const scale = k < 4 ? tf.sub(z1, z3) : tf.sub(z1, tf.div(tf.add(z3, z4), 2));
+    return tf.neg(tf.div(margin, tf.add(scale, 1e-12))) as tf.Tensor1D;
   });
 }
 
