@@ -57,7 +57,7 @@ export {
   type Norm,
   type NormName,
 } from './threat-model/norms.js';
-export { createRng, exampleRng, type Rng } from './threat-model/rng.js';
+export { checkSeed, createRng, exampleRng, MAX_SEED, type Rng } from './threat-model/rng.js';
 export {
   describeGoal,
   type Goal,

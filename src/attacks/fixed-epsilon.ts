@@ -12,6 +12,7 @@ import { checkOptionKeys } from '../options.js';
 import { clipToBounds } from '../threat-model/bounds.js';
 import { checkLoss, crossEntropy, type LossName } from '../threat-model/losses.js';
 import { getNorm, type Norm, type NormName } from '../threat-model/norms.js';
+import { checkSeed } from '../threat-model/rng.js';
 import { checkGoal, type Goal, resolveTargets } from '../threat-model/targets.js';
 import { gradientLoop, type LoopConfig } from './gradient-loop.js';
 import type { Attack, AttackCall, AttackDescription, AttackResult } from './types.js';
@@ -135,7 +136,7 @@ export abstract class FixedEpsilonAttack implements Attack {
       }
     }
     const goal = checkGoal(call.goal);
-    const seed = call.seed ?? 0;
+    const seed = checkSeed(call.seed ?? 0);
     const indices = Int32Array.from(call.indices ?? Array.from({ length: n }, (_, i) => i));
     if (indices.length !== n) {
       throw new InputError(

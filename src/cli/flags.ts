@@ -103,6 +103,18 @@ export function nonNegativeInt(raw: string, flag: string): number {
   return v;
 }
 
+/** A seed: an integer from 0 to 2³² − 1 (written out; 1e3 is refused as well as 1e30). */
+export function seedValue(raw: string, flag: string): number {
+  const t = raw.trim();
+  const v = /^\d+$/.test(t) ? Number(t) : Number.NaN;
+  if (!(v <= 4294967295)) {
+    throw new UsageError(
+      `--${flag} must be an integer from 0 to 4294967295 (2³² − 1); received ${JSON.stringify(raw)}`,
+    );
+  }
+  return v;
+}
+
 export function numberList(raw: string, flag: string): number[] {
   const parts = raw.split(',').map((s) => s.trim());
   if (parts.some((p) => p === '')) {

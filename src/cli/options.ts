@@ -31,6 +31,7 @@ import {
   oneOf,
   pair,
   positiveInt,
+  seedValue,
   text,
   toggle,
   UsageError,
@@ -98,7 +99,7 @@ export const threatFlags = {
     defaultText: "each attack's paper default",
   }),
   restarts: value('N', positiveInt, 'random restarts of pgd and apgd', { defaultText: '1' }),
-  seed: value('N', nonNegativeInt, 'seed for random starts and random targets', { default: 0 }),
+  seed: value('N', seedValue, 'seed for random starts and random targets', { default: 0 }),
 };
 
 export const runFlags = {

@@ -12,10 +12,10 @@ import { ARCH_NAMES, type EpochRecord, TRAIN_METHODS, wongSmall } from '../train
 import { trainRun } from '../train/run-node.js';
 import { defineCommand, note, pct, print, table, timestamp } from './command.js';
 import {
-  nonNegativeInt,
   number,
   oneOf,
   positiveInt,
+  seedValue,
   text,
   toggle,
   UsageError,
@@ -84,7 +84,7 @@ const flags = {
     },
   ),
   optimizer: value('O', oneOf(['adam', 'sgd'] as const), 'optimizer', { default: 'adam' as const }),
-  seed: value('N', nonNegativeInt, 'seed of initialisation, order and attack starts', {
+  seed: value('N', seedValue, 'seed of initialisation, order and attack starts', {
     default: 0,
   }),
   limit: value('N', positiveInt, 'train on the first N training images', {

@@ -17,6 +17,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.js';
 import type { Classifier } from '../model/classifier.js';
+import { checkSeed } from '../threat-model/rng.js';
 import { checkEvaluateCall } from './arguments.js';
 import type { Plan } from './batch.js';
 import { runBatch } from './batch.js';
@@ -105,10 +106,7 @@ export async function planEvaluation(
   data: EvaluationReport['data'],
 ): Promise<EvaluationSetup> {
   const batchSize = positiveInt(options.batchSize ?? 100, 'batchSize');
-  const seed = options.seed ?? 0;
-  if (!Number.isInteger(seed)) {
-    throw new InputError('INVALID_OPTION', `seed must be an integer; received ${seed}`);
-  }
+  const seed = checkSeed(options.seed ?? 0);
   const plan = makePlan(model, suite, seed, options);
   const checksum = options.modelChecksum ?? (await computeChecksum(model));
   const norm = suite.norm ?? 'linf';

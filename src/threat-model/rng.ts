@@ -4,6 +4,25 @@
  * in, so a batched run equals the per-example runs.
  */
 
+import { describeValue, InputError } from '../errors.js';
+
+/** The largest seed: seeds are 32-bit, and a larger one would silently act as another. */
+export const MAX_SEED = 2 ** 32 - 1;
+
+/**
+ * `seed` checked to be an integer in [0, 2³² − 1]: 1e30, 2³², 0.5 and NaN
+ * would otherwise all act as some other seed without a word.
+ */
+export function checkSeed(seed: unknown, name = 'seed'): number {
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `${name} must be an integer from 0 to ${MAX_SEED} (2³² − 1); received ${describeValue(seed)}`,
+    );
+  }
+  return seed;
+}
+
 function mix32(a: number): number {
   let h = a | 0;
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);

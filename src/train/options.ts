@@ -4,6 +4,7 @@
  */
 import { describeValue, InputError } from '../errors.js';
 import { checkOptionKeys } from '../options.js';
+import { checkSeed } from '../threat-model/rng.js';
 import type { OptimizerName } from './optimizer.js';
 import { OPTIMIZER_NAMES } from './optimizer.js';
 import type { OverfitEpoch, OverfitThresholds, OverfitVerdict } from './overfit.js';
@@ -241,8 +242,7 @@ export function resolveOptions(o: AdversarialTrainOptions): ResolvedOptions {
   if (typeof cleanWeight !== 'number' || !(cleanWeight >= 0 && cleanWeight < 1)) {
     throw bad('cleanWeight', cleanWeight, 'a number in [0, 1)');
   }
-  const seed = o.seed ?? 0;
-  if (!Number.isInteger(seed)) throw bad('seed', seed, 'an integer');
+  const seed = checkSeed(o.seed ?? 0);
   const bounds = o.bounds ?? [0, 1];
   if (bounds.length !== 2 || !bounds.every(Number.isFinite) || !(bounds[0] < bounds[1])) {
     throw bad('bounds', bounds, 'two finite numbers lo < hi');
