@@ -22,9 +22,7 @@ export function tinyCnn(
   model: Classifier;
   dispose(): void;
 } {
-  const c = options.channels ?? 1;
-  const k = options.classes ?? 4;
-  const s = options.size ?? 8;
+  const { channels: c = 1, classes: k = 4, size: s = 8, ...classifierOptions } = options;
   const w1 = tf.keep(seededTensor([3, 3, c, 4], 11, -0.6, 0.6)) as tf.Tensor4D;
   const b1 = tf.keep(seededTensor([4], 12, -0.1, 0.1));
   const feat = (s / 2) * (s / 2) * 4;
@@ -36,7 +34,7 @@ export function tinyCnn(
       const p = tf.maxPool(h, 2, 2, 'valid');
       return tf.add(tf.matMul(p.reshape([x.shape[0], feat]), w2), b2);
     });
-  const model = Classifier.create(net, { inputShape: [s, s, c], ...options });
+  const model = Classifier.create(net, { inputShape: [s, s, c], ...classifierOptions });
   return {
     model,
     dispose() {
