@@ -136,7 +136,7 @@ const ETA = new Map<number, [Float64Array, Float64Array]>();
  * in the top half, negated ones in the bottom half, unit norm; returned as
  * itself and transposed (the proposal picks one at random).
  */
-function windowPattern(s: number): [Float64Array, Float64Array] {
+export function windowPattern(s: number): [Float64Array, Float64Array] {
   let cached = ETA.get(s);
   if (!cached) {
     const top = Math.floor(s / 2);
@@ -151,6 +151,14 @@ function windowPattern(s: number): [Float64Array, Float64Array] {
     ETA.set(s, cached);
   }
   return cached;
+}
+
+// One reusable buffer for an example's perturbation: a proposal per example
+// per iteration would otherwise allocate n·d doubles every iteration.
+let scratch = new Float64Array(0);
+function deltaBuffer(d: number): Float64Array {
+  if (scratch.length < d) scratch = new Float64Array(d);
+  return scratch.subarray(0, d);
 }
 
 /** Write x + ε·δ/‖δ‖₂, clipped to the bounds, into `out`. */
@@ -181,7 +189,7 @@ export function l2Start(
 ): void {
   const s = Math.max(Math.floor(g.h / 5), 1);
   const start = Math.max(Math.floor((g.h - 5 * s) / 2), 0);
-  const delta = new Float64Array(x.length);
+  const delta = deltaBuffer(x.length).fill(0);
   for (let vh = start; vh + s <= g.h && vh < start + Math.floor(g.h / s) * s; vh += s) {
     for (let vw = start; vw + s <= g.w && vw < start + Math.floor(g.w / s) * s; vw += s) {
       const eta = windowPattern(s)[rng.next() < 0.5 ? 0 : 1];
@@ -215,7 +223,7 @@ export function l2Propose(
   rng: Rng,
 ): void {
   const { h, w, c } = g;
-  const delta = new Float64Array(x.length);
+  const delta = deltaBuffer(x.length);
   let total = 0;
   for (let i = 0; i < x.length; i++) {
     delta[i] = cand[i] - x[i];

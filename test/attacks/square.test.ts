@@ -7,7 +7,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { l2Side, linfSide, squareFraction } from '../../src/attacks/square-windows.js';
+import {
+  l2Side,
+  linfSide,
+  squareFraction,
+  windowPattern,
+} from '../../src/attacks/square-windows.js';
 import {
   Classifier,
   createAttack,
@@ -236,4 +241,33 @@ test('options are checked', () => {
     code(() => new Square({ restarts: 0 })),
     'INVALID_OPTION',
   );
+});
+
+test("the L2 window pattern equals the reference's eta(s), and its transpose", () => {
+  // Values printed by fra31/auto-attack's SquareAttack.eta(s) (square.py), untransposed draws.
+  const reference: Record<number, number[]> = {
+    3: [
+      0.136083, 0.680414, 0.136083, -0.129099, -0.129099, -0.129099, -0.129099, -0.645497,
+      -0.129099,
+    ],
+    5: [
+      0.049162, 0.159777, 0.159777, 0.159777, 0.049162, 0.049162, 0.159777, 0.602237, 0.159777,
+      0.049162, -0.04559, -0.148168,
+    ],
+  };
+  for (const [s, want] of Object.entries(reference)) {
+    const side = Number(s);
+    const [m, t] = windowPattern(side);
+    want.forEach((v, i) => {
+      assert.ok(Math.abs(m[i] - v) < 1e-6, `eta(${side})[${i}] = ${m[i]}, reference ${v}`);
+    });
+    let ss = 0;
+    for (let r = 0; r < side; r++) {
+      for (let c = 0; c < side; c++) {
+        ss += m[r * side + c] ** 2;
+        assert.equal(t[c * side + r], m[r * side + c], `transpose differs at ${r}, ${c}`);
+      }
+    }
+    assert.ok(Math.abs(ss - 1) < 1e-12, `eta(${side}) has squared norm ${ss}, not 1`);
+  }
 });
