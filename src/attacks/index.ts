@@ -1,6 +1,7 @@
 import { InputError } from '../errors.js';
 import { APGD, type APGDOptions } from './apgd.js';
 import { BIM, type BIMOptions } from './bim.js';
+import { FABT, type FABTOptions } from './fab.js';
 import { FGSM, type FGSMOptions } from './fgsm.js';
 import { FGSMRandomStart, type FGSMRandomStartOptions } from './fgsm-random-start.js';
 import { MIFGSM, type MIFGSMOptions } from './mifgsm.js';
@@ -11,6 +12,7 @@ import type { Attack } from './types.js';
 
 export { APGD, type APGDOptions, apgdCheckpoints } from './apgd.js';
 export { BIM, type BIMOptions, bimPaperSchedule } from './bim.js';
+export { FABT, type FABTOptions } from './fab.js';
 export { FGSM, type FGSMOptions } from './fgsm.js';
 export { FGSMRandomStart, type FGSMRandomStartOptions } from './fgsm-random-start.js';
 export type { AttackContext, BaseOptions, Perturbed } from './fixed-epsilon.js';
@@ -34,6 +36,7 @@ export interface AttackOptionsByName {
   mifgsm: MIFGSMOptions;
   apgd: APGDOptions;
   square: SquareOptions;
+  'fab-t': FABTOptions;
 }
 export type AttackName = keyof AttackOptionsByName;
 
@@ -46,11 +49,12 @@ const FACTORIES: { [K in AttackName]: (o: AttackOptionsByName[K]) => Attack } = 
   mifgsm: (o) => new MIFGSM(o),
   apgd: (o) => new APGD(o),
   square: (o) => new Square(o),
+  'fab-t': (o) => new FABT(o),
 };
 
 export const ATTACK_NAMES = Object.keys(FACTORIES) as AttackName[];
 
-/** Build an attack by name: fgsm, fgsm-rs, rfgsm, bim, pgd, mifgsm, apgd, square. */
+/** Build an attack by name: fgsm, fgsm-rs, rfgsm, bim, pgd, mifgsm, apgd, square, fab-t. */
 export function createAttack<K extends AttackName>(
   name: K,
   options: AttackOptionsByName[K] = {},

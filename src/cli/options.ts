@@ -199,6 +199,7 @@ export function attackOptions<K extends AttackName>(
     pgd: () => ({ norm, steps, stepSize, restarts: f.restarts }),
     apgd: () => ({ norm, steps, restarts: f.restarts }),
     square: () => ({ norm, restarts: f.restarts }),
+    'fab-t': () => ({ norm, steps, restarts: f.restarts }),
   };
   return byName[name]();
 }
