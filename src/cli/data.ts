@@ -3,7 +3,7 @@
  * digits, relabelled 0..k−1 in the order given) or an image folder (one
  * subfolder per class, or a CSV of file,label), loaded by `src/data` and checked against the model.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { type Dataset, loadImageFolder, loadMnist } from '../data/index.js';
 import { type Classifier, InputError, LoadError } from '../index.js';
 import { UsageError } from './flags.js';
@@ -11,6 +11,7 @@ import { UsageError } from './flags.js';
 export interface DataFlags {
   data: string;
   'labels-csv'?: string;
+  classes?: string;
   limit?: number;
   offset: number;
 }
@@ -41,9 +42,37 @@ export function parseDataSource(raw: string): DataSource {
   return { kind: 'folder', dir: raw };
 }
 
+/**
+ * `--classes`: a file of names (one per line, or comma-separated), else a
+ * comma-separated list; the model's class names in label order.
+ */
+export function parseClasses(raw: string, numClasses: number): string[] {
+  const fromFile = existsSync(raw) && statSync(raw).isFile();
+  const text = fromFile ? readFileSync(raw, 'utf8') : raw;
+  const names = text
+    .split(fromFile && /\n/.test(text.trim()) ? /\r?\n/ : ',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  const where = fromFile ? `--classes ${raw} (a file)` : `--classes ${JSON.stringify(raw)}`;
+  if (names.length === 0) throw new UsageError(`${where} names no classes`);
+  const dup = names.find((n, i) => names.indexOf(n) !== i);
+  if (dup !== undefined) throw new UsageError(`${where} names ${JSON.stringify(dup)} twice`);
+  if (names.length > numClasses) {
+    throw new UsageError(
+      `${where} names ${names.length} classes but the model outputs ${numClasses}; give the model's class names in order`,
+    );
+  }
+  return names;
+}
+
 /** Load the examples the flags name, shaped for `model`. */
 export async function loadData(f: DataFlags, model: Classifier): Promise<Dataset> {
   const src = parseDataSource(f.data);
+  if (src.kind === 'mnist' && f.classes !== undefined) {
+    throw new UsageError(
+      `--classes is for an image folder; ${f.data} has its classes (the digits) already`,
+    );
+  }
   const ds =
     src.kind === 'mnist'
       ? loadMnist(src.split, { limit: f.limit, offset: f.offset, digits: src.digits })
@@ -51,6 +80,9 @@ export async function loadData(f: DataFlags, model: Classifier): Promise<Dataset
           shape: model.inputShape,
           bounds: model.bounds,
           labelsCsv: f['labels-csv'],
+          classNames:
+            f.classes === undefined ? undefined : parseClasses(f.classes, model.numClasses),
+          numClasses: model.numClasses,
           limit: f.limit,
           offset: f.offset,
         });
@@ -60,10 +92,13 @@ export async function loadData(f: DataFlags, model: Classifier): Promise<Dataset
       `${ds.source} has images of shape [${ds.shape}] but the model takes [${model.inputShape}]`,
     );
   }
-  if (ds.numClasses > model.numClasses) {
+  // Labels index the model's classes; the data may cover only some of them.
+  const top = ds.labels.reduce((m, y) => Math.max(m, y), -1);
+  if (top >= model.numClasses) {
+    const at = ds.labels.indexOf(top);
     throw new InputError(
       'CLASS_COUNT_MISMATCH',
-      `${ds.source} has ${ds.numClasses} classes but the model outputs ${model.numClasses}; use a data set with the model's classes (e.g. mnist:test:3,7 for a two-class 3-vs-7 model)`,
+      `${ds.source} has ${ds.numClasses} classes but the model outputs ${model.numClasses}: example ${at} has label ${top}${ds.classNames[top] !== undefined ? ` (${JSON.stringify(ds.classNames[top])})` : ''}; use data whose labels are the model's classes (e.g. mnist:test:3,7 for a two-class 3-vs-7 model)`,
     );
   }
   return ds;

@@ -81,6 +81,12 @@ export const dataFlags = {
     text,
     'for an image folder: a CSV of file,label instead of subfolders',
   ),
+  classes: value(
+    'FILE|a,b,c',
+    text,
+    "for an image folder: the model's class names in order (a file of one name per line, or a comma-separated list); sub-folders and CSV labels are matched to them",
+    { defaultText: 'numeric names are class indices, other names sorted' },
+  ),
   limit: value('N', positiveInt, 'use the first N examples'),
   offset: value('N', nonNegativeInt, 'skip this many examples first', { default: 0 }),
 };

@@ -2,7 +2,7 @@
  * Which files an image folder holds and their labels: one sub-folder per
  * class, or a CSV of `file,label` rows (the label a class name or index).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { LoadError } from '../errors.js';
 
@@ -11,41 +11,107 @@ export interface LabelledFiles {
   classNames: string[];
   /** Files skipped for not being images, for the notes. */
   skipped: number;
+  /** Each class sub-folder and the label its images get (sub-folder labels only). */
+  mapping?: { folder: string; label: number }[];
+}
+
+/** A non-negative integer written plainly ("2", not "2.0" or "02"): a class index. */
+const isIndex = (s: string) => /^(0|[1-9]\d*)$/.test(s);
+
+/** Numeric names in numeric order (2 before 10), then the others as strings. */
+function byName(a: string, b: string): number {
+  if (isIndex(a) && isIndex(b)) return Number(a) - Number(b);
+  if (isIndex(a) !== isIndex(b)) return isIndex(a) ? -1 : 1;
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 export const IMAGE_EXT = /\.(png|jpe?g|webp|gif|tiff?|avif)$/i;
 
 /**
- * Classes are the sub-folder names, sorted, or `names` in its order (every
- * sub-folder must then be one of `names`; a name may have no sub-folder).
+ * Class sub-folders and their labels. With `names` (the model's classes in
+ * order), a sub-folder is one of the names, or a numeric name taken as the
+ * class index. Without, sub-folders all named 0, 1, 2 … are class indices
+ * (a folder of only `2` is label 2: data may cover some of the classes);
+ * other names are the classes in sorted order (numeric parts numerically).
  */
-export function fromSubfolders(dir: string, names?: readonly string[]): LabelledFiles {
+export function fromSubfolders(
+  dir: string,
+  names?: readonly string[],
+  numClasses?: number,
+): LabelledFiles {
   const found = readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
     .map((d) => d.name)
-    .sort();
+    .sort(byName);
   if (found.length === 0) {
     throw new LoadError(
       'DATA_LOAD',
       `image folder ${dir} has no class sub-folders; expected one sub-folder per class (e.g. ${dir}/cat/1.png), or labels from a CSV`,
     );
   }
-  const classNames = names ? [...names] : found;
-  const unknown = found.filter((d) => !classNames.includes(d));
-  if (unknown.length > 0) {
-    throw new LoadError(
-      'DATA_LOAD',
-      `sub-folder(s) ${unknown.join(', ')} of ${dir} are not among the class names [${classNames.join(', ')}]; rename them or pass classNames that include them`,
-    );
+  let classNames: string[];
+  let labelOf: (folder: string) => number;
+  if (names) {
+    classNames = [...names];
+    labelOf = (f) => {
+      const i = classNames.indexOf(f);
+      return i >= 0 || !isIndex(f) || Number(f) >= classNames.length ? i : Number(f);
+    };
+    const unknown = found.filter((d) => labelOf(d) < 0);
+    if (unknown.length > 0) {
+      throw new LoadError(
+        'DATA_LOAD',
+        `sub-folder(s) ${unknown.join(', ')} of ${dir} are not among the class names [${classNames.join(', ')}] nor a class index 0–${classNames.length - 1}; rename them or pass class names (--classes) that include them`,
+      );
+    }
+  } else if (found.every(isIndex)) {
+    const k = Number(found[found.length - 1]) + 1;
+    classNames = Array.from({ length: k }, (_, i) => String(i));
+    labelOf = Number;
+  } else {
+    classNames = found;
+    labelOf = (f) => found.indexOf(f);
   }
   let skipped = 0;
-  const files = found.flatMap((c) => {
-    const entries = readdirSync(path.join(dir, c)).sort();
+  const mapping = found.map((folder) => ({ folder, label: labelOf(folder) }));
+  const outside = mapping.find((m) => numClasses !== undefined && m.label >= numClasses);
+  if (outside && numClasses !== undefined) {
+    throw new LoadError(
+      'DATA_LOAD',
+      `sub-folder ${outside.folder} of ${dir} is class ${outside.label}, but the model outputs ${numClasses} classes (0–${numClasses - 1}); data may cover only some of the model's classes, but each sub-folder must be one of them (name it by the model's class index, or give the model's class names with --classes)`,
+    );
+  }
+  const files = mapping.flatMap(({ folder, label }) => {
+    const entries = readdirSync(path.join(dir, folder)).sort(byName);
     const images = entries.filter((f) => IMAGE_EXT.test(f));
     skipped += entries.length - images.length;
-    return images.map((f) => ({ file: path.join(dir, c, f), label: classNames.indexOf(c) }));
+    return images.map((f) => ({ file: path.join(dir, folder, f), label }));
   });
-  return { files, classNames, skipped };
+  return { files, classNames, skipped, mapping };
+}
+
+/**
+ * `file` (a CSV cell) resolved inside `dir`; a path that leaves the folder,
+ * directly or through a symlink, is refused, naming the row.
+ */
+function insideFolder(dir: string, file: string, where: string): string {
+  const resolved = path.resolve(dir, file);
+  const root = realpathSync(dir);
+  let real = resolved;
+  try {
+    real = realpathSync(resolved);
+  } catch {
+    // A missing file is reported when it is read; its lexical path is checked here.
+    real = path.join(root, path.relative(path.resolve(dir), resolved));
+  }
+  const rel = path.relative(root, real);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) {
+    throw new LoadError(
+      'DATA_LOAD',
+      `${where}: path ${JSON.stringify(file)} is outside the data folder ${dir}; rows must name files inside it`,
+    );
+  }
+  return resolved;
 }
 
 const unquote = (s: string): string => s.trim().replace(/^"(.*)"$/, '$1');
@@ -57,7 +123,12 @@ const unquote = (s: string): string => s.trim().replace(/^"(.*)"$/, '$1');
  * that are all integers are indices (classes "0".."k−1"); otherwise they are
  * names and the classes are their sorted distinct values.
  */
-export function fromCsv(dir: string, csv: string, names?: readonly string[]): LabelledFiles {
+export function fromCsv(
+  dir: string,
+  csv: string,
+  names?: readonly string[],
+  numClasses?: number,
+): LabelledFiles {
   let text: string;
   try {
     text = readFileSync(csv, 'utf8');
@@ -81,13 +152,22 @@ export function fromCsv(dir: string, csv: string, names?: readonly string[]): La
       );
     }
   }
-  const isIndex = (s: string) => /^\d+$/.test(s);
+  // A numeric label that is no class index (1.5, -1, 1e3) is a mistake, not a class name.
+  for (const { line, cells } of rows) {
+    const label = cells[1];
+    if (!isIndex(label) && Number.isFinite(Number(label)) && !names?.includes(label)) {
+      throw new LoadError(
+        'DATA_LOAD',
+        `${csv} line ${line}: label ${JSON.stringify(label)} for ${cells[0]} is a number but not a class index; expected an integer ≥ 0 (an index into the model's classes) or a class name`,
+      );
+    }
+  }
   let classNames: string[];
   if (names) classNames = [...names];
   else if (rows.every((r) => isIndex(r.cells[1]))) {
     const k = Math.max(0, ...rows.map((r) => Number(r.cells[1]) + 1));
     classNames = Array.from({ length: k }, (_, i) => String(i));
-  } else classNames = [...new Set(rows.map((r) => r.cells[1]))].sort();
+  } else classNames = [...new Set(rows.map((r) => r.cells[1]))].sort(byName);
   const files = rows.map(({ line, cells: [file, label] }) => {
     let y = classNames.indexOf(label);
     if (y < 0 && isIndex(label) && Number(label) < classNames.length) y = Number(label);
@@ -97,7 +177,13 @@ export function fromCsv(dir: string, csv: string, names?: readonly string[]): La
         `${csv} line ${line}: unknown label ${JSON.stringify(label)} for ${file}; expected one of the classes [${classNames.join(', ')}] or an index 0–${classNames.length - 1}`,
       );
     }
-    return { file: path.resolve(dir, file), label: y };
+    if (numClasses !== undefined && y >= numClasses) {
+      throw new LoadError(
+        'DATA_LOAD',
+        `${csv} line ${line}: label ${JSON.stringify(label)} for ${file} is class ${y}, but the model outputs ${numClasses} classes (0–${numClasses - 1}); data may cover only some of the model's classes, but each label must be one of them`,
+      );
+    }
+    return { file: insideFolder(dir, file, `${csv} line ${line}`), label: y };
   });
   if (files.length === 0) {
     throw new LoadError('DATA_LOAD', `labels CSV ${csv} has no file,label rows`);

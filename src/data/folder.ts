@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { InputError, LoadError } from '../errors.js';
+import { checkOptionKeys } from '../options.js';
 import type { Dataset } from './dataset.js';
 import { checkFolder, fromCsv, fromSubfolders } from './folder-labels.js';
 
@@ -27,8 +28,18 @@ export interface ImageFolderOptions {
   labels?: 'subfolders' | { csv: string };
   /** Shorthand for `labels: { csv }` (the CLI's `--labels-csv`). */
   labelsCsv?: string;
-  /** Class names in label order; default the sorted sub-folder names (or CSV labels). */
+  /**
+   * Class names in label order (the model's classes): a sub-folder or CSV
+   * label is one of them or a class index. Default: sub-folders named
+   * 0, 1, 2 … (or integer CSV labels) are class indices, other names the
+   * classes in sorted order.
+   */
   classNames?: readonly string[];
+  /**
+   * The model's class count: a label at or above it is an error naming the
+   * sub-folder or CSV row. The data may cover only some of the classes.
+   */
+  numClasses?: number;
   /** At most this many images (after `offset`), in listing order. */
   limit?: number;
   /** Skip this many images first. */
@@ -41,7 +52,37 @@ export interface FolderDataset extends Dataset {
   conversions: string[];
 }
 
+const FOLDER_OPTION_KEYS: { [K in keyof Required<ImageFolderOptions>]: true } = {
+  shape: true,
+  bounds: true,
+  labels: true,
+  labelsCsv: true,
+  classNames: true,
+  numClasses: true,
+  limit: true,
+  offset: true,
+};
+
 function checkOptions(o: ImageFolderOptions): { csv?: string; lo: number; hi: number } {
+  checkOptionKeys(o, Object.keys(FOLDER_OPTION_KEYS), 'loadImageFolder options');
+  if (o.numClasses !== undefined && !(Number.isInteger(o.numClasses) && o.numClasses >= 1)) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `numClasses must be a positive integer; received ${JSON.stringify(o.numClasses)}`,
+    );
+  }
+  if (
+    o.classNames !== undefined &&
+    (!Array.isArray(o.classNames) ||
+      o.classNames.length === 0 ||
+      !o.classNames.every((n) => typeof n === 'string' && n !== '') ||
+      new Set(o.classNames).size !== o.classNames.length)
+  ) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `classNames must be a list of distinct, non-empty names; received ${JSON.stringify(o.classNames)}`,
+    );
+  }
   const [h, w, c] = o.shape ?? [];
   if (![h, w].every((d) => Number.isInteger(d) && d > 0) || (c !== 1 && c !== 3)) {
     throw new InputError(
@@ -84,16 +125,35 @@ function checkOptions(o: ImageFolderOptions): { csv?: string; lo: number; hi: nu
   return { csv, lo, hi };
 }
 
+/** An image whose width/height differs from the model's by more than this fraction gets a note. */
+export const ASPECT_NOTE_THRESHOLD = 0.1;
+
+interface Seen {
+  sizes: Set<string>;
+  /** Images (and their sizes) whose aspect ratio is off by more than ASPECT_NOTE_THRESHOLD. */
+  offAspect: number;
+  offSizes: Set<string>;
+  other: Set<string>;
+}
+
 /** Decode one image to 8-bit [h, w, c], recording what had to change. */
 async function decode(
   file: string,
   [h, w, c]: readonly [number, number, number],
-  seen: { sizes: Set<string>; other: Set<string> },
+  seen: Seen,
 ): Promise<Buffer> {
   try {
     const img = sharp(readFileSync(file));
     const meta = await img.metadata();
-    if (meta.width !== w || meta.height !== h) seen.sizes.add(`${meta.width}×${meta.height}`);
+    if (meta.width !== w || meta.height !== h) {
+      const size = `${meta.width}×${meta.height}`;
+      seen.sizes.add(size);
+      const ratio = (meta.width ?? 0) / (meta.height || 1) / (w / h);
+      if (Math.abs(ratio - 1) > ASPECT_NOTE_THRESHOLD) {
+        seen.offAspect++;
+        seen.offSizes.add(size);
+      }
+    }
     const from = meta.channels ?? 0;
     if (meta.hasAlpha && !(await img.stats()).isOpaque)
       seen.other.add('alpha flattened onto black');
@@ -128,8 +188,8 @@ export async function loadImageFolder(
   const { csv, lo, hi } = checkOptions(options);
   checkFolder(dir);
   const listed = csv
-    ? fromCsv(dir, csv, options.classNames)
-    : fromSubfolders(dir, options.classNames);
+    ? fromCsv(dir, csv, options.classNames, options.numClasses)
+    : fromSubfolders(dir, options.classNames, options.numClasses);
   const offset = options.offset ?? 0;
   const end = options.limit === undefined ? undefined : offset + options.limit;
   const files = listed.files.slice(offset, end);
@@ -142,16 +202,30 @@ export async function loadImageFolder(
   const [h, w, c] = options.shape;
   const d = h * w * c;
   const images = new Float32Array(files.length * d);
-  const seen = { sizes: new Set<string>(), other: new Set<string>() };
+  const seen: Seen = { sizes: new Set(), offAspect: 0, offSizes: new Set(), other: new Set() };
   for (let i = 0; i < files.length; i++) {
     const raw = await decode(files[i].file, options.shape, seen);
     for (let j = 0; j < d; j++) images[i * d + j] = lo + ((hi - lo) * raw[j]) / 255;
   }
   const conversions = [...seen.other];
-  if (seen.sizes.size > 0)
-    conversions.unshift(`resized from ${[...seen.sizes].join(', ')} to ${w}×${h}`);
+  if (seen.offAspect > 0) {
+    const list = [...seen.offSizes];
+    conversions.unshift(
+      `note: ${seen.offAspect} of ${files.length} images have an aspect ratio more than ${ASPECT_NOTE_THRESHOLD * 100} % away from the model's ${w}×${h} (${list.slice(0, 4).join(', ')}${list.length > 4 ? ', …' : ''}), so stretching distorts them; crop them to the model's aspect first if that matters`,
+    );
+  }
+  if (seen.sizes.size > 0) {
+    conversions.unshift(
+      `resized from ${[...seen.sizes].slice(0, 6).join(', ')}${seen.sizes.size > 6 ? ', …' : ''} to ${w}×${h} by stretching (sharp fit "fill", Lanczos-3 resampling; no crop, the aspect ratio is not kept)`,
+    );
+  }
   conversions.push(`pixels scaled from 0–255 to [${lo}, ${hi}]`);
   if (listed.skipped > 0) conversions.push(`${listed.skipped} non-image files skipped`);
+  if (listed.mapping) {
+    conversions.push(
+      `class folders → labels: ${listed.mapping.map((m) => `${m.folder} → ${m.label}`).join(', ')}`,
+    );
+  }
   return {
     images,
     labels: Int32Array.from(files, (f) => f.label),

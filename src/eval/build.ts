@@ -7,7 +7,7 @@
 import { getNorm } from '../threat-model/norms.js';
 import { describeGoal } from '../threat-model/targets.js';
 import type { Plan } from './batch.js';
-import { computeDiagnostics } from './diagnostics.js';
+import { computeDiagnostics, outputKindWarnings } from './diagnostics.js';
 import { attackMetrics, cleanAccuracy, max, mean, median } from './metrics.js';
 import type { RunState } from './state.js';
 import type {
@@ -112,6 +112,7 @@ export function buildReport(ctx: BuildContext): EvaluationReport {
         'no model checksum: pass modelChecksum (loadModel returns one) so the result can be tied to the exact weights',
     });
   }
+  extra.push(...outputKindWarnings(info));
   if (info.mode === 'train') {
     extra.push({
       code: 'TRAINING_MODE',
@@ -137,9 +138,10 @@ export function buildReport(ctx: BuildContext): EvaluationReport {
       numClasses: info.numClasses,
       mode: info.mode,
       output: info.output,
+      outputDetection: info.outputDetection,
       preprocessing: info.preprocessing,
     },
-    data: ctx.data,
+    data: { ...ctx.data, classesCovered: classesCovered(clean.label, ctx.data.classNames) },
     threatModel: {
       bounds: [lo, hi],
       inputScale: `pixels in [${lo}, ${hi}]; ε in the same pixel units`,
@@ -192,12 +194,30 @@ export function checklist(r: EvaluationReport): ChecklistItem[] {
     { field: 'Gradient path', value: `through ${r.model.preprocessing}` },
     { field: 'Clipping', value: perAttack((a) => a.description.clipping) },
     { field: 'Model mode', value: r.model.mode },
+    {
+      field: 'Model output',
+      value: `${r.model.output}${r.model.outputDetection ? ` (${r.model.outputDetection})` : ''}`,
+    },
     { field: 'Seed', value: String(r.seed) },
     { field: 'Model checksum', value: r.model.checksum ?? 'none (not provided)' },
     {
       field: 'Subset',
       value: `${r.data.examples} of ${r.data.available} examples from ${r.data.source}; clean accuracy ${acc.numerator}/${acc.denominator}`,
     },
+    ...(r.data.classesCovered
+      ? [
+          {
+            field: 'Classes covered',
+            value: `${r.data.classesCovered.length} of the model's ${r.model.numClasses}: ${r.data.classesCovered
+              .map(
+                (c) =>
+                  `${c.label}${c.name !== undefined && c.name !== String(c.label) ? ` (${c.name})` : ''} × ${c.examples}`,
+              )
+              .join(', ')}`,
+          },
+        ]
+      : []),
+    ...(r.data.notes ? [{ field: 'Data conversions', value: r.data.notes }] : []),
     {
       field: 'Baselines',
       value:
@@ -217,4 +237,20 @@ export function checklist(r: EvaluationReport): ChecklistItem[] {
     { field: 'advkit version', value: r.advkitVersion },
     { field: 'Time taken', value: `${(r.durationMs / 1000).toFixed(1)} s` },
   ];
+}
+
+/** The classes the evaluated labels cover, in class order, with their counts. */
+function classesCovered(
+  labels: readonly number[],
+  names: readonly string[] | undefined,
+): { label: number; name?: string; examples: number }[] {
+  const counts = new Map<number, number>();
+  for (const y of labels) counts.set(y, (counts.get(y) ?? 0) + 1);
+  return [...counts.entries()]
+    .sort((a, b) => a[0] - b[0])
+    .map(([label, examples]) => ({
+      label,
+      ...(names?.[label] !== undefined ? { name: names[label] } : {}),
+      examples,
+    }));
 }

@@ -4,6 +4,7 @@
  * never weaker than FGSM; many zero gradients, FGSM failing where iterative
  * attacks succeed, or noise beating FGSM point at gradient masking.
  */
+import type { ClassifierInfo } from '../model/classifier.js';
 import type { Plan } from './batch.js';
 import { mean, ratio, SUCCESS_RATE_DEFINITION } from './metrics.js';
 import type { RunState } from './state.js';
@@ -211,4 +212,33 @@ export function computeDiagnostics(
     },
     warnings,
   };
+}
+
+/**
+ * Warnings about what the model outputs: an `output` option that
+ * contradicts the network (e.g. 'logits' on a graph that ends in Softmax),
+ * and 'logits' that look like probabilities (in [0, 1], summing to 1), for
+ * any kind of model. Either way softmax is applied twice: confidences are
+ * wrong and gradient attacks weakened, so robustness is overstated.
+ */
+export function outputKindWarnings(
+  info: Pick<ClassifierInfo, 'output' | 'outputConflict' | 'outputLooksLikeProbabilities'>,
+): ReportWarning[] {
+  const warnings: ReportWarning[] = [];
+  if (info.outputConflict) {
+    warnings.push({
+      code: 'OUTPUT_KIND_FORCED',
+      severity: 'warning',
+      message: info.outputConflict,
+    });
+  }
+  if (info.outputLooksLikeProbabilities && info.output === 'logits') {
+    warnings.push({
+      code: 'OUTPUT_LOOKS_LIKE_PROBABILITIES',
+      severity: 'warning',
+      message:
+        "the model's outputs on probe inputs (a blank image and a ramp across the bounds) lie in [0, 1] and sum to 1, as probabilities do, but they are taken as logits: softmax is applied twice, so confidences are wrong, the loss is computed on the wrong distribution and gradient attacks are weakened (robustness overstated); set output: 'probabilities' (--output probabilities) if the network ends in a softmax",
+    });
+  }
+  return warnings;
 }

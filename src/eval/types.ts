@@ -263,7 +263,9 @@ export type WarningCode =
   | 'EPSILON_ZERO_CHANGED'
   | 'NO_STRONGER_ATTACK'
   | 'NO_MODEL_CHECKSUM'
-  | 'TRAINING_MODE';
+  | 'TRAINING_MODE'
+  | 'OUTPUT_KIND_FORCED'
+  | 'OUTPUT_LOOKS_LIKE_PROBABILITIES';
 
 export interface ReportWarning {
   code: WarningCode;
@@ -346,6 +348,8 @@ export interface EvaluationReport {
     numClasses: number;
     mode: ModelMode;
     output: OutputKind;
+    /** How `output` was decided, e.g. "graph ends in Softmax (node …); logits read from its input …". */
+    outputDetection?: string;
     /** The gradient path: the preprocessing differentiated through. */
     preprocessing: string;
   };
@@ -358,6 +362,11 @@ export interface EvaluationReport {
     available: number;
     shape: [number, number, number];
     classNames?: string[];
+    /**
+     * The model classes the evaluated examples cover, with their counts; the
+     * data may cover only some of the model's classes.
+     */
+    classesCovered?: { label: number; name?: string; examples: number }[];
   };
   threatModel: {
     bounds: [number, number];

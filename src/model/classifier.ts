@@ -66,6 +66,13 @@ export interface ClassifierInfo {
   outputDetection: string;
   /** Set when the `output` option contradicts the network; reports show it as a warning. */
   outputConflict?: string;
+  /**
+   * True when `output` is 'logits' but the outputs on probe inputs (a blank
+   * image at the lower bound and a ramp across the bounds) all lie in
+   * [0, 1] and sum to 1, as probabilities do: whatever the kind of model
+   * (a function, a converted ONNX graph), reports warn.
+   */
+  outputLooksLikeProbabilities?: true;
   preprocessing: string;
 }
 
@@ -169,6 +176,35 @@ function endsInSoftmax(model: tf.LayersModel): boolean {
   if (!last) return false;
   const cfg = last.getConfig() as { activation?: unknown };
   return cfg.activation === 'softmax' || last.getClassName() === 'Softmax';
+}
+
+/** Slack for a float32 softmax's range and row sums. */
+const PROBABILITY_SLACK = 1e-4;
+
+function outputsLookLikeProbabilities(
+  forward: (x: tf.Tensor4D) => tf.Tensor,
+  pre: PreparedPreprocess,
+  inputShape: readonly [number, number, number],
+  [lo, hi]: Bounds,
+): boolean {
+  const d = inputShape[0] * inputShape[1] * inputShape[2];
+  // One input at a time: some graphs have a fixed batch of one.
+  const probes = [
+    () => tf.fill([1, ...inputShape], lo),
+    () => tf.reshape(tf.linspace(lo, hi, d), [1, ...inputShape]),
+  ];
+  return probes.every((probe) =>
+    tf.tidy(() => {
+      const z = tf.cast(forward(pre.apply(probe() as tf.Tensor4D)), 'float32');
+      const sums = tf.sum(z, -1);
+      const [min, max, worst] = tf
+        .stack([tf.min(z), tf.max(z), tf.max(tf.abs(tf.sub(sums, 1)))])
+        .dataSync();
+      return (
+        min >= -PROBABILITY_SLACK && max <= 1 + PROBABILITY_SLACK && worst <= PROBABILITY_SLACK
+      );
+    }),
+  );
 }
 
 function staticInputShape(shape: readonly (number | null)[] | undefined): number[] | undefined {
@@ -342,6 +378,8 @@ export class Classifier {
         `a classifier needs at least 2 output classes; the model outputs ${numClasses} (wrap a single-logit model as logits [0, z])`,
       );
     }
+    const looksLikeProbabilities =
+      choice.output === 'logits' && outputsLookLikeProbabilities(forward, pre, inputShape, bounds);
     const info: ClassifierInfo = {
       name:
         options.name ??
@@ -354,6 +392,7 @@ export class Classifier {
       output: choice.output,
       outputDetection: choice.detection,
       ...(choice.conflict ? { outputConflict: choice.conflict } : {}),
+      ...(looksLikeProbabilities ? { outputLooksLikeProbabilities: true } : {}),
       preprocessing: pre.description,
     };
     return new Classifier(network, info, forward, head, pre, options.preprocess);

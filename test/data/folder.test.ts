@@ -43,9 +43,11 @@ test('sub-folder labels (sorted), RGB kept, resized; conversions listed', async 
   assert.deepEqual(ds.shape, [8, 8, 3]);
   assert.equal(ds.images.length, 4 * 8 * 8 * 3);
   assert.deepEqual(ds.conversions, [
-    'resized from 40×30 to 8×8',
+    'resized from 40×30 to 8×8 by stretching (sharp fit "fill", Lanczos-3 resampling; no crop, the aspect ratio is not kept)',
+    "note: 4 of 4 images have an aspect ratio more than 10 % away from the model's 8×8 (40×30), so stretching distorts them; crop them to the model's aspect first if that matters",
     'pixels scaled from 0–255 to [0, 1]',
     '1 non-image files skipped',
+    'class folders → labels: cat → 0, dog → 1',
   ]);
   assert.equal(ds.notes, ds.conversions.join('; '));
   // First pixel of the red cat: R ≈ 250/255, B ≈ 10/255 (JPEG within a few levels).
