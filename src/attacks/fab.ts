@@ -38,6 +38,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.js';
 import { exampleRng, Stream } from '../threat-model/rng.js';
+import { rankedTargets } from './apgd-t.js';
 import { planeScratch, projectOntoPlaneInBox } from './fab-projection.js';
 import { type AttackContext, type BaseOptions, FixedEpsilonAttack } from './fixed-epsilon.js';
 import { objectiveGradient } from './gradient.js';
@@ -110,8 +111,9 @@ export class FABT extends FixedEpsilonAttack {
     const d = x.size / n;
     const x0 = (await x.data()) as Float32Array;
     const out = Float32Array.from(x0);
-    const { predicted, order } = await this.cleanPass(ctx);
+    const { predicted, logits } = await this.cleanPass(ctx);
     const rounds = ctx.targets ? 1 : Math.min(this.targets, ctx.model.numClasses - 1);
+    const ranked = ctx.targets ? [] : rankedTargets(logits, n, ctx.model.numClasses, rounds);
     const done = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       // Misclassified examples are not attacked (AutoAttack's rule); one whose
@@ -123,7 +125,7 @@ export class FABT extends FixedEpsilonAttack {
         const active: number[] = [];
         for (let i = 0; i < n; i++) if (!done[i]) active.push(i);
         if (active.length === 0) return tf.tensor4d(out, x.shape);
-        const targets = active.map((i) => ctx.targets?.[i] ?? order[i][rank]);
+        const targets = active.map((i) => ctx.targets?.[i] ?? ranked[rank][i]);
         const found = await this.search(
           ctx,
           x0,
@@ -145,27 +147,19 @@ export class FABT extends FixedEpsilonAttack {
   }
 
   /**
-   * The attacked model's clean predictions, and per example the classes
-   * other than the label by the attacker's clean logits, largest first
-   * (ties by class index) — the reference's 2nd, 3rd, … largest logits for a
-   * correctly classified example.
+   * The attacked model's clean predictions, and the attacker's clean logits
+   * that rank the targets (the 2nd, 3rd, … largest, as for APGD-T).
    */
   private async cleanPass(
     ctx: AttackContext,
-  ): Promise<{ predicted: Int32Array; order: Int32Array[] }> {
-    const k = ctx.model.numClasses;
+  ): Promise<{ predicted: Int32Array; logits: Float32Array }> {
     const [predT, zT] = tf.tidy(() => {
       const z = ctx.model.logits(ctx.x);
       return [tf.argMax(z, 1), ctx.attacker === ctx.model ? z : ctx.attacker.logits(ctx.x)];
     });
-    const [predicted, z] = await Promise.all([predT.data(), zT.data()]);
+    const [predicted, logits] = await Promise.all([predT.data(), zT.data()]);
     tf.dispose([predT, zT]);
-    const order = Array.from(ctx.labels, (label, i) => {
-      const others = Array.from({ length: k }, (_, c) => c).filter((c) => c !== label);
-      others.sort((a, b) => z[i * k + b] - z[i * k + a] || a - b);
-      return Int32Array.from(others);
-    });
-    return { predicted: predicted as Int32Array, order };
+    return { predicted: predicted as Int32Array, logits: logits as Float32Array };
   }
 
   /** One FAB run towards `targets` on the examples `active` (their rows of x0). */
