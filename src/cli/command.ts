@@ -16,7 +16,10 @@ export interface Command<F extends FlagTable = FlagTable> {
   description: string;
   examples: string[];
   flags: F;
-  run(flags: Parsed<F>): Promise<number>;
+  /** Arguments that are not flags, e.g. "PART...": absent for commands that take none. */
+  positionals?: string;
+  /** `args`: the positional arguments, when the command takes them. */
+  run(flags: Parsed<F>, args: string[]): Promise<number>;
 }
 
 /** Keeps a command's flag types attached to its `run`. */

@@ -175,7 +175,15 @@ export function pair(raw: string, flag: string): [number, number] {
 
 // ---- parsing and help ------------------------------------------------------
 
-export function parseFlags<F extends FlagTable>(table: F, argv: readonly string[]): Parsed<F> {
+/**
+ * Parse `argv` against `table`. Arguments that are not flags are refused,
+ * unless `positionals` is given: then they are appended to it.
+ */
+export function parseFlags<F extends FlagTable>(
+  table: F,
+  argv: readonly string[],
+  positionals?: string[],
+): Parsed<F> {
   const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
   for (const [name, f] of Object.entries(table)) {
     options[name] = {
@@ -185,7 +193,14 @@ export function parseFlags<F extends FlagTable>(table: F, argv: readonly string[
   }
   let values: Record<string, string | boolean | undefined>;
   try {
-    ({ values } = parseArgs({ args: [...argv], options, allowPositionals: false, strict: true }));
+    const parsed = parseArgs({
+      args: [...argv],
+      options,
+      allowPositionals: positionals !== undefined,
+      strict: true,
+    });
+    values = parsed.values;
+    positionals?.push(...parsed.positionals);
   } catch (e) {
     throw new UsageError(cleanParseArgsMessage((e as Error).message));
   }

@@ -14,12 +14,14 @@ import { attack } from './commands/attack.js';
 import { demo } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { explain } from './commands/explain.js';
+import { mergeCommand } from './commands/merge.js';
 import { exploreCommand } from './explore.js';
 import { parseFlags, UsageError } from './flags.js';
 import { trainCommand } from './train.js';
 
 const COMMANDS: Command[] = [
   evalCommand,
+  mergeCommand,
   attack,
   explain,
   demo,
@@ -69,7 +71,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(commandHelp(command));
     return 0;
   }
-  return command.run(parseFlags(command.flags, rest));
+  const args: string[] = [];
+  const flags = parseFlags(
+    command.flags,
+    rest,
+    command.positionals === undefined ? undefined : args,
+  );
+  return command.run(flags, args);
 }
 
 /** One line for any error; the exit code says which kind. */

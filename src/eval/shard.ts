@@ -176,7 +176,7 @@ export function shardFromEnv(
     if (count === undefined) {
       throw new InputError(
         'INVALID_OPTION',
-        `JOB_COMPLETION_INDEX=${k8s} is set (a Kubernetes Indexed Job) but no shard count is given; Indexed Jobs expose no count: give the Job's completions as the count (--shard-count N)`,
+        `JOB_COMPLETION_INDEX=${k8s} is set (a Kubernetes Indexed Job) but no shard count is given; Indexed Jobs expose no count: give the Job's completions as the count (--shard-count N), or --shard off to run everything here`,
       );
     }
     return {

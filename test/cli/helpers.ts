@@ -18,12 +18,15 @@ export interface CliResult {
   stderr: string;
 }
 
-export function cli(args: string[], options: { cwd?: string } = {}): Promise<CliResult> {
+export function cli(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
       ['--import', 'tsx', path.join(ROOT, 'src', 'cli', 'main.ts'), ...args],
-      { cwd: options.cwd ?? ROOT, env: { ...process.env, ADVKIT_DEBUG: '' } },
+      { cwd: options.cwd ?? ROOT, env: { ...process.env, ADVKIT_DEBUG: '', ...options.env } },
     );
     let stdout = '';
     let stderr = '';

@@ -11,7 +11,7 @@ import type { AttackName } from '../../index.js';
 import { loadClassifierFromFile } from '../../model/load-node.js';
 import { defineCommand, note, print, timestamp } from '../command.js';
 import { loadData } from '../data.js';
-import { positiveInt, text, toggle, UsageError, value } from '../flags.js';
+import { type Parsed, positiveInt, text, toggle, UsageError, value } from '../flags.js';
 import {
   attackNames,
   dataFlags,
@@ -27,6 +27,7 @@ import {
   workersFlag,
 } from '../options.js';
 import { progressBar } from '../progress.js';
+import { resolveShard, runShard, shardFlag } from '../shard.js';
 import { checkpointIn, gate, reportFiles, summaryJson, summaryLines } from '../summary.js';
 
 /** A fraction 0..1, or a percentage "80%". */
@@ -56,6 +57,20 @@ const flags = {
   'no-minimal-eps': toggle('skip the per-example minimal-ε search'),
   out: value('DIR', text, 'report folder', { defaultText: 'advkit-out/eval-<timestamp>' }),
   resume: toggle('continue an interrupted run from the checkpoint in --out'),
+  shard: value(
+    'I/N|off',
+    shardFlag,
+    'run shard I (0-based) of N: a contiguous range of whole batches, written as a part file to --out for `advkit merge`; off: ignore the scheduler variables',
+    {
+      defaultText:
+        'from SLURM_ARRAY_TASK_ID/_MIN/_COUNT, or JOB_COMPLETION_INDEX with --shard-count; else none',
+    },
+  ),
+  'shard-count': value(
+    'N',
+    positiveInt,
+    'shards in all, for a Kubernetes Indexed Job (JOB_COMPLETION_INDEX has no count beside it)',
+  ),
   'fail-under': value(
     'ACC',
     fraction,
@@ -64,6 +79,19 @@ const flags = {
   json: toggle('print machine-readable results on stdout'),
   ...runFlags,
 };
+
+/** The parsed flags of `advkit eval` (a shard keeps them in its part for `advkit merge`). */
+export type EvalFlags = Parsed<typeof flags>;
+
+/** The suite the flags describe. */
+export function evalSuite(o: EvalFlags): Suite {
+  return {
+    attacks: o.attacks.map((name) => suiteAttack(name, o)),
+    epsilons: o.eps,
+    goal: goalFrom(o.targeted),
+    norm: o.norm,
+  };
+}
 
 export const evalCommand = defineCommand({
   name: 'eval',
@@ -80,6 +108,10 @@ export const evalCommand = defineCommand({
     '18 s against 22 s for 2000 examples under FGSM and PGD-10), slower for convolution-heavy ones.',
     '--fail-under ACC makes it a CI gate: exit 1 when the lowest robust accuracy at the largest',
     'ε (the strongest attack there) is below ACC.',
+    '--shard I/N (or a Slurm array task, or a Kubernetes Indexed Job with --shard-count N) runs',
+    'only shard I of N, a contiguous range of whole batches, and writes part-I-of-N.json to --out',
+    'instead of a report; a retried shard resumes from its own checkpoint there. `advkit merge`',
+    'joins the parts into the report an unsharded run writes.',
   ].join('\n'),
   examples: [
     'advkit eval --model models/mnist-cnn/model.json --data mnist:test --attacks fgsm,pgd --eps 0.1,0.2,0.3 --limit 1000',
@@ -87,17 +119,15 @@ export const evalCommand = defineCommand({
     'advkit eval --model m/model.json --data mnist:test --attacks pgd --eps 0.3 --steps 40 --restarts 5 --fail-under 0.85',
     'advkit eval --model m/model.json --data mnist:test --out runs/a --resume',
     'advkit eval --model models/mnist-cnn/model.json --data mnist:test --attacks fgsm,pgd --eps 0.1,0.3 --workers 2',
+    'advkit eval --model models/mnist-cnn/model.json --data mnist:test --eps 0.1,0.3 --out runs/s --shard 2/8   # then: advkit merge runs/s --out runs/s',
   ],
   flags,
   async run(o) {
+    const shard = resolveShard(o, process.env);
+    if (shard) return runShard(o, shard, evalSuite(o));
     if (o.resume && !o.out)
       throw new UsageError('--resume needs --out: the folder of the run to continue');
-    const suite: Suite = {
-      attacks: o.attacks.map((name) => suiteAttack(name, o)),
-      epsilons: o.eps,
-      goal: goalFrom(o.targeted),
-      norm: o.norm,
-    };
+    const suite = evalSuite(o);
     await startBackend(o.backend, mainThreads(o));
     const { model, checksum } = await loadClassifierFromFile(o.model, modelOptions(o));
     const ds = await loadData({ ...o, limit: o.limit }, model);
