@@ -42,6 +42,7 @@ export {
   crossEntropy,
   cwMargin,
   dlr,
+  dlrTargeted,
   LOSS_NAMES,
   type LossName,
   lossByName,

@@ -1,5 +1,6 @@
 import { InputError } from '../errors.js';
 import { APGD, type APGDOptions } from './apgd.js';
+import { APGDT, type APGDTOptions } from './apgd-t.js';
 import { BIM, type BIMOptions } from './bim.js';
 import { FABT, type FABTOptions } from './fab.js';
 import { FGSM, type FGSMOptions } from './fgsm.js';
@@ -11,6 +12,7 @@ import { Square, type SquareOptions } from './square.js';
 import type { Attack } from './types.js';
 
 export { APGD, type APGDOptions, apgdCheckpoints } from './apgd.js';
+export { APGDT, type APGDTOptions, rankedTargets } from './apgd-t.js';
 export { BIM, type BIMOptions, bimPaperSchedule } from './bim.js';
 export { FABT, type FABTOptions } from './fab.js';
 export { FGSM, type FGSMOptions } from './fgsm.js';
@@ -35,6 +37,7 @@ export interface AttackOptionsByName {
   pgd: PGDOptions;
   mifgsm: MIFGSMOptions;
   apgd: APGDOptions;
+  'apgd-t': APGDTOptions;
   square: SquareOptions;
   'fab-t': FABTOptions;
 }
@@ -48,13 +51,14 @@ const FACTORIES: { [K in AttackName]: (o: AttackOptionsByName[K]) => Attack } = 
   pgd: (o) => new PGD(o),
   mifgsm: (o) => new MIFGSM(o),
   apgd: (o) => new APGD(o),
+  'apgd-t': (o) => new APGDT(o),
   square: (o) => new Square(o),
   'fab-t': (o) => new FABT(o),
 };
 
 export const ATTACK_NAMES = Object.keys(FACTORIES) as AttackName[];
 
-/** Build an attack by name: fgsm, fgsm-rs, rfgsm, bim, pgd, mifgsm, apgd, square, fab-t. */
+/** Build an attack by name: fgsm, fgsm-rs, rfgsm, bim, pgd, mifgsm, apgd, apgd-t, square, fab-t. */
 export function createAttack<K extends AttackName>(
   name: K,
   options: AttackOptionsByName[K] = {},

@@ -204,6 +204,7 @@ export function attackOptions<K extends AttackName>(
     mifgsm: () => ({ norm, steps, stepSize }),
     pgd: () => ({ norm, steps, stepSize, restarts: f.restarts }),
     apgd: () => ({ norm, steps, restarts: f.restarts }),
+    'apgd-t': () => ({ norm, steps, restarts: f.restarts }),
     square: () => ({ norm, restarts: f.restarts }),
     'fab-t': () => ({ norm, steps, restarts: f.restarts }),
   };

@@ -30,12 +30,13 @@ const CONFIGS: Record<AttackName, object> = {
   pgd: { steps: 3, restarts: 2 },
   mifgsm: { steps: 3 },
   apgd: { steps: 6 },
+  'apgd-t': { steps: 4, targets: 2 },
   square: { queries: 40 },
   'fab-t': { steps: 4, restarts: 2, targets: 2 },
 };
 
 /** APGD and Square are defined for L∞ and L2 only (APGD's L1 version is another algorithm). */
-const SKIP = new Set(['apgd l1', 'square l1', 'fab-t l1']);
+const SKIP = new Set(['apgd l1', 'apgd-t l1', 'square l1', 'fab-t l1']);
 
 let cnn: ReturnType<typeof tinyCnn>;
 let x: tf.Tensor4D;
