@@ -64,7 +64,10 @@ export const modelFlags = {
     'logits|probabilities',
     oneOf(['logits', 'probabilities'] as const),
     'what the network outputs',
-    { defaultText: 'probabilities if it ends in softmax, else logits' },
+    {
+      defaultText:
+        'detected: probabilities if the model ends in a softmax (a graph: its logits are read before it), else logits',
+    },
   ),
   'num-classes': value('K', positiveInt, 'expected number of classes (checked against the model)'),
 };
