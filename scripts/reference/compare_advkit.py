@@ -78,6 +78,9 @@ def compare_cascade(report, ref, eps):
     only_ref = [i for i in attacked if ref_broken[i] is not None and adv[i] is None]
     if only_ref:
         print(f'  robust for advkit, broken by the reference: {only_ref[:30]}' + (' ...' if len(only_ref) > 30 else ''))
+    only_adv = [i for i in attacked if adv[i] is not None and ref_broken[i] is None]
+    if only_adv:
+        print(f'  broken by advkit, robust for the reference: {only_adv[:30]}' + (' ...' if len(only_adv) > 30 else ''))
 
 
 def compare_individual(report, ref, eps):
