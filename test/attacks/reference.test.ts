@@ -37,6 +37,16 @@ const REFERENCE: [AttackName, object, { l1Delta: number; predicted: number[]; lo
       { l1Delta: 23.00011, predicted: [1, 1, 1, 1], loss: [2.37509, 0.63287, 2.19562, 2.80051] },
     ],
     [
+      'apgd',
+      { steps: 10 },
+      { l1Delta: 18.23149, predicted: [1, 1, 1, 1], loss: [1.55609, 0.65221, 2.12032, 1.99881] },
+    ],
+    [
+      'apgd-t',
+      { steps: 5, targets: 2 },
+      { l1Delta: 18.18194, predicted: [1, 1, 1, 1], loss: [1.55609, 0.45344, 2.12332, 1.99881] },
+    ],
+    [
       'rfgsm',
       {},
       { l1Delta: 13.30352, predicted: [1, 1, 1, 1], loss: [1.90699, 0.45292, 1.57581, 2.47508] },
