@@ -47,12 +47,16 @@ function mainHelp(): string {
     '  advkit explain --index 3',
     '',
     'Exit codes: 0 ok, 1 --fail-under gate failed, 2 bad input, 3 internal error.',
+    'Errors are one line; --verbose (any command) prints the whole message and its cause.',
     '',
   ].join('\n');
 }
 
+/** `--verbose` is global: taken out before a command parses its flags. */
+const VERBOSE = '--verbose';
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  const [name, ...rest] = argv.filter((a) => a !== VERBOSE);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainHelp());
     return name === undefined ? 2 : 0;
@@ -80,17 +84,27 @@ export async function main(argv: readonly string[]): Promise<number> {
   return command.run(flags, args);
 }
 
+/**
+ * The first line of a message that runs over several (TF.js's loader errors
+ * add numbered lists of possible reasons), saying where the rest is.
+ */
+function firstLine(message: string): string {
+  const lines = message.split('\n');
+  const rest = lines.slice(1).some((l) => l.trim() !== '');
+  return rest ? `${lines[0].trimEnd()} (--verbose for the rest)` : lines[0];
+}
+
 /** One line for any error; the exit code says which kind. */
 export function describeError(e: unknown): { line: string; code: number } {
-  if (e instanceof UsageError) return { line: e.message, code: 2 };
+  if (e instanceof UsageError) return { line: firstLine(e.message), code: 2 };
   if (e instanceof WorkerError) {
     const first = e.message.split('\n')[0];
     return { line: `internal error: ${first} (set ADVKIT_DEBUG=1 for the stack)`, code: 3 };
   }
-  if (e instanceof AdvkitError) return { line: e.message, code: 2 };
+  if (e instanceof AdvkitError) return { line: firstLine(e.message), code: 2 };
   const err = e as NodeJS.ErrnoException;
   if (err && typeof err.code === 'string' && typeof err.syscall === 'string') {
-    return { line: err.message, code: 2 };
+    return { line: firstLine(err.message), code: 2 };
   }
   const msg = err instanceof Error ? err.message : String(e);
   return {
@@ -107,6 +121,10 @@ export async function runCli(): Promise<void> {
   } catch (e) {
     const { line, code: c } = describeError(e);
     process.stderr.write(`advkit: error: ${line}\n`);
+    if (process.argv.includes(VERBOSE) && e instanceof Error) {
+      process.stderr.write(`${e.message}\n`);
+      if (e.cause instanceof Error) process.stderr.write(`caused by: ${e.cause.message}\n`);
+    }
     if (process.env.ADVKIT_DEBUG && e instanceof Error) {
       process.stderr.write(`${e.stack}\n`);
       if (e.cause instanceof Error) process.stderr.write(`caused by: ${e.cause.stack}\n`);

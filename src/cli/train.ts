@@ -10,17 +10,9 @@ import { loadMnist } from '../data/index.js';
 import { loadClassifierFromFile } from '../model/load-node.js';
 import { ARCH_NAMES, type EpochRecord, TRAIN_METHODS, wongSmall } from '../train/index.js';
 import { trainRun } from '../train/run-node.js';
+import { prepareOutDir } from './checks.js';
 import { defineCommand, note, pct, print, table, timestamp } from './command.js';
-import {
-  number,
-  oneOf,
-  positiveInt,
-  seedValue,
-  text,
-  toggle,
-  UsageError,
-  value,
-} from './flags.js';
+import { number, oneOf, positiveInt, seedValue, text, toggle, UsageError, value } from './flags.js';
 import { runFlags, startBackend } from './options.js';
 
 const MNIST_TRAIN = 60000;
@@ -142,6 +134,13 @@ export const trainCommand = defineCommand({
         `${out} already holds a training checkpoint; add --resume to continue it, or pick another --out`,
       );
     }
+    const checkpoint = path.join(out, 'checkpoints', 'checkpoint.json');
+    if (o.resume && !existsSync(checkpoint)) {
+      throw new UsageError(
+        `--resume: there is no training checkpoint at ${checkpoint}; run without --resume first`,
+      );
+    }
+    await prepareOutDir(out);
     if (o['held-out'] >= MNIST_TRAIN)
       throw new UsageError(`--held-out must be below ${MNIST_TRAIN}`);
     await startBackend(o.backend, o.threads);

@@ -9,6 +9,7 @@ import { type AttackName, createAttack } from '../attacks/index.js';
 import { InputError } from '../errors.js';
 import type { Classifier } from '../model/classifier.js';
 import { validateEpsilons } from '../model/validate.js';
+import { largestDistance } from '../threat-model/bounds.js';
 import { getNorm } from '../threat-model/norms.js';
 import { UNTARGETED } from '../threat-model/targets.js';
 import type { Plan, PlannedAttack } from './batch.js';
@@ -67,7 +68,15 @@ export function makePlan(
       minimal: count === 1 && minimalNames.includes(s.name),
     };
   });
-  const epsMax = mopts?.epsMax ?? epsilons[epsilons.length - 1];
+  // Past the bounds' diameter every input is reachable: searching further only repeats it.
+  const epsMax = Math.min(
+    mopts?.epsMax ?? epsilons[epsilons.length - 1],
+    largestDistance(
+      norm.name,
+      model.bounds,
+      model.inputShape.reduce((a, b) => a * b, 1),
+    ),
+  );
   let minimal: Plan['minimal'] = null;
   if (mopts && epsMax > 0 && attacks.some((a) => a.minimal)) {
     if (!Number.isFinite(epsMax) || epsMax < 0) {

@@ -175,21 +175,58 @@ export function restoreState(text: string, expected: Fingerprint, location: stri
       `checkpoint ${location} is not an advkit evaluation checkpoint (version 1); delete it to start over`,
     );
   }
-  const got = state.fingerprint as unknown as Record<string, unknown>;
-  const want = expected as unknown as Record<string, unknown>;
-  const differs = Object.keys(want).filter(
-    (k) => JSON.stringify(got?.[k]) !== JSON.stringify(want[k]),
-  );
+  const differs = fieldDifferences(state.fingerprint ?? {}, expected);
   if (differs.length > 0) {
-    const detail = differs
-      .map(
-        (k) => `${k}: checkpoint ${JSON.stringify(got?.[k])}, this run ${JSON.stringify(want[k])}`,
-      )
-      .join('; ');
+    const shown = differs
+      .slice(0, 6)
+      .map((d) => `${d.field}: checkpoint ${d.was}, this run ${d.now}`);
+    if (differs.length > 6) shown.push(`${differs.length - 6} more`);
     throw new AdvkitError(
       'RESUME_MISMATCH',
-      `checkpoint ${location} was written by a different evaluation (${detail}); use a new checkpoint path or delete it`,
+      `checkpoint ${location} was written by a different evaluation (${shown.join('; ')}); use a new checkpoint path or delete it`,
     );
   }
   return state;
+}
+
+/** A value in a few characters: JSON, cut short. */
+function brief(v: unknown): string {
+  const s = v === undefined ? 'unset' : JSON.stringify(v);
+  return s.length > 60 ? `${s.slice(0, 57)}…` : s;
+}
+
+/** The fingerprint's suite and minimal-ε search are JSON text: compare what they hold. */
+function unpack(v: unknown): unknown {
+  if (typeof v !== 'string' || !/^[[{]/.test(v)) return v;
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * The leaves in which two fingerprints differ, by dotted path
+ * (`suite.epsilons`, `suite.attacks.1.options.steps`), each with both values
+ * in brief: the one field a user changed, not the whole fingerprint.
+ */
+export function fieldDifferences(
+  was: unknown,
+  now: unknown,
+  field = '',
+): { field: string; was: string; now: string }[] {
+  const a = unpack(was);
+  const b = unpack(now);
+  if (JSON.stringify(a) === JSON.stringify(b)) return [];
+  const sameArrays = Array.isArray(a) && Array.isArray(b) && a.length === b.length;
+  if ((isRecord(a) && isRecord(b)) || sameArrays) {
+    const x = a as Record<string, unknown>;
+    const y = b as Record<string, unknown>;
+    const keys = [...new Set([...Object.keys(x), ...Object.keys(y)])];
+    return keys.flatMap((k) => fieldDifferences(x[k], y[k], field ? `${field}.${k}` : k));
+  }
+  return [{ field: field || 'fingerprint', was: brief(a), now: brief(b) }];
 }

@@ -16,6 +16,24 @@ export function checkBounds(bounds: readonly number[], name = 'bounds'): Bounds 
   return [bounds[0], bounds[1]];
 }
 
+/**
+ * The largest distance two inputs inside the bounds can be apart in `norm`
+ * (the box's diameter over `coordinates` values): a budget beyond it is
+ * no larger a threat, and a minimal-ε search never needs to look past it.
+ */
+export function largestDistance(
+  norm: 'linf' | 'l2' | 'l1',
+  bounds: Bounds,
+  coordinates: number,
+): number {
+  const range = bounds[1] - bounds[0];
+  return norm === 'linf'
+    ? range
+    : norm === 'l2'
+      ? range * Math.sqrt(coordinates)
+      : range * coordinates;
+}
+
 export function clipToBounds<T extends tf.Tensor>(x: T, bounds: Bounds): T {
   return tf.clipByValue(x, bounds[0], bounds[1]);
 }

@@ -2,12 +2,13 @@
  * `advkit attack`: run one attack at one ε over a data set and write the
  * adversarial examples as PNGs and as a raw float32 tensor with a JSON header.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { sliceDataset as slice, writePng } from '../../data/index.js';
 import { type AttackName, describeGoal, disposeResults } from '../../index.js';
 import { loadClassifierFromFile } from '../../model/load-node.js';
+import { checkDataUsesBounds, checkEpsilonsInRange, prepareOutDir } from '../checks.js';
 import { defineCommand, note, pct, print, timestamp } from '../command.js';
 import { loadData } from '../data.js';
 import { epsilonList, positiveInt, text, toggle, UsageError, value } from '../flags.js';
@@ -65,9 +66,16 @@ export const attack = defineCommand({
     await startBackend(o.backend, o.threads);
     const { model, checksum } = await loadClassifierFromFile(o.model, modelOptions(o));
     const ds = await loadData(o, model);
+    checkDataUsesBounds(ds.images, model.bounds, ds.source);
+    checkEpsilonsInRange(
+      o.eps,
+      atk.norm,
+      model.bounds,
+      model.inputShape.reduce((a, b) => a * b, 1),
+    );
     const n = ds.labels.length;
     const out = o.out ?? path.join('advkit-out', `attack-${timestamp()}`);
-    mkdirSync(out, { recursive: true });
+    await prepareOutDir(out);
 
     const [h, w, c] = model.inputShape;
     const d = h * w * c;

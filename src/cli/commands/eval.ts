@@ -9,6 +9,7 @@ import type { EvaluateOptions, EvaluationReport, Suite } from '../../eval/types.
 import { workerThreads } from '../../eval/workers-node.js';
 import type { AttackName } from '../../index.js';
 import { loadClassifierFromFile } from '../../model/load-node.js';
+import { checkDataUsesBounds, checkEpsilonsInRange, claimOutDir, runPlan } from '../checks.js';
 import { defineCommand, note, print, timestamp } from '../command.js';
 import { loadData } from '../data.js';
 import { type Parsed, positiveInt, text, toggle, UsageError, value } from '../flags.js';
@@ -57,6 +58,9 @@ const flags = {
   'no-minimal-eps': toggle('skip the per-example minimal-ε search'),
   out: value('DIR', text, 'report folder', { defaultText: 'advkit-out/eval-<timestamp>' }),
   resume: toggle('continue an interrupted run from the checkpoint in --out'),
+  force: toggle(
+    'write into a non-empty --out that is not an earlier run of the same flags (its checkpoint and report are replaced)',
+  ),
   shard: value(
     'I/N|off',
     shardFlag,
@@ -128,10 +132,19 @@ export const evalCommand = defineCommand({
     if (o.resume && !o.out)
       throw new UsageError('--resume needs --out: the folder of the run to continue');
     const suite = evalSuite(o);
+    const out = o.out ?? path.join('advkit-out', `eval-${timestamp()}`);
+    const plan = runPlan(o, ['model', 'data', 'labels-csv', 'classes']);
+    await claimOutDir(out, { command: 'eval', plan, resume: o.resume, force: o.force });
     await startBackend(o.backend, mainThreads(o));
     const { model, checksum } = await loadClassifierFromFile(o.model, modelOptions(o));
     const ds = await loadData({ ...o, limit: o.limit }, model);
-    const out = o.out ?? path.join('advkit-out', `eval-${timestamp()}`);
+    checkDataUsesBounds(ds.images, model.bounds, ds.source);
+    checkEpsilonsInRange(
+      o.eps,
+      o.norm,
+      model.bounds,
+      model.inputShape.reduce((a, b) => a * b, 1),
+    );
     const bar = progressBar(o.quiet || o.json);
     const options: EvaluateOptions = {
       batchSize: o['batch-size'],
