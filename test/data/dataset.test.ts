@@ -77,7 +77,10 @@ test('PNG round trip: gray [0, 255] exact, RGB [0, 1] through loadImageFolder', 
   const rgb = Float32Array.from({ length: 5 * 6 * 3 }, (_, i) => (i % 256) / 255);
   writePng(path.join(dir, 'cls', 'b.png'), rgb, [5, 6, 3], [0, 1]);
   const ds = await loadImageFolder(dir, { shape: [5, 6, 3] });
-  assert.deepEqual(ds.conversions, ['pixels scaled from 0–255 to [0, 1]']);
+  assert.deepEqual(ds.conversions, [
+    'pixels scaled from 0–255 to [0, 1]',
+    'class folders → labels: cls → 0',
+  ]);
   for (let i = 0; i < rgb.length; i++)
     assert.ok(Math.abs(ds.images[i] - rgb[i]) < 1e-6, 'Math.abs(ds.images[i] - rgb[i]) < 1e-6');
 
