@@ -26,6 +26,7 @@ const EVALUATE_OPTION_KEYS: { [K in keyof Required<EvaluateOptions>]: true } = {
 };
 const SUITE_KEYS: { [K in keyof Required<Suite>]: true } = {
   attacks: true,
+  cascade: true,
   epsilons: true,
   goal: true,
   norm: true,
@@ -50,16 +51,23 @@ export function checkEvaluateCall(
     );
   }
   checkOptionKeys(suite, Object.keys(SUITE_KEYS), 'suite');
-  if (suite.attacks !== undefined) {
-    if (!Array.isArray(suite.attacks)) {
-      throw new InputError(
-        'INVALID_OPTION',
-        `suite.attacks must be an array of { name, options? }; received ${typeof suite.attacks}`,
-      );
-    }
-    suite.attacks.forEach((a, i) => {
+  // A named preset (a string) is checked by the plan; a list entry here.
+  const list: unknown = suite.attacks;
+  if (Array.isArray(list)) {
+    list.forEach((a, i) => {
       checkOptionKeys(a, ['name', 'options'], `suite.attacks[${i}]`);
     });
+  } else if (list !== undefined && typeof list !== 'string') {
+    throw new InputError(
+      'INVALID_OPTION',
+      `suite.attacks must be an array of { name, options? } or a preset name; received ${describeValue(list)}`,
+    );
+  }
+  if (suite.cascade !== undefined && typeof suite.cascade !== 'boolean') {
+    throw new InputError(
+      'INVALID_OPTION',
+      `suite.cascade must be true or false; received ${describeValue(suite.cascade)}`,
+    );
   }
   checkGoal(suite.goal, 'suite.goal');
   if (options.minimalEpsilon) {

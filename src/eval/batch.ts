@@ -1,7 +1,8 @@
 /**
- * One batch of an evaluation: clean predictions, every attack at every ε,
- * the minimal-ε search, and the raw numbers the diagnostics need, appended
- * to the run state as per-example columns.
+ * One batch of an evaluation: clean predictions, every attack at every ε
+ * (or, for a cascade, each attack on the examples still robust), the
+ * minimal-ε search, and the raw numbers the diagnostics need, appended to
+ * the run state as per-example columns.
  */
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -18,7 +19,7 @@ import { exampleRng, Stream } from '../threat-model/rng.js';
 import type { Goal } from '../threat-model/targets.js';
 import { minimalEpsilons } from './minimal-epsilon.js';
 import type { BatchColumns } from './state.js';
-import type { AttackReport, EvaluatePhase } from './types.js';
+import type { AttackReport, AutoAttackVersion, EvaluatePhase } from './types.js';
 
 export interface PlannedAttack {
   /** Display name, unique in the suite ("pgd", or "pgd (2)" for a second PGD). */
@@ -27,6 +28,8 @@ export interface PlannedAttack {
   attack: Attack;
   role: AttackReport['role'];
   minimal: boolean;
+  /** Uses no gradient (Square): what the black-box-vs-white-box diagnostic compares. Default false. */
+  blackBox?: boolean;
 }
 
 export interface Plan {
@@ -43,6 +46,11 @@ export interface Plan {
   /** The norm the diagnostics use (FGSM's, else the suite's). */
   diagnosticNorm: Norm;
   minimal: { epsMax: number; grid: number[]; bisectionSteps: number } | null;
+  /**
+   * Run the attacks as a worst-case cascade (each on the examples every
+   * earlier one left robust); `version` names the AutoAttack preset, if any.
+   */
+  cascade: { version: AutoAttackVersion | null } | null;
 }
 
 export interface BatchInput {
@@ -74,9 +82,17 @@ export async function runBatch(
   try {
     const packed = tf.tidy(() => {
       const z = model.logits(b.x);
-      return [tf.argMax(z, 1), tf.max(tf.softmax(z), 1), crossEntropy(z, labelsT)];
+      const out = [tf.argMax(z, 1), tf.max(tf.softmax(z), 1), crossEntropy(z, labelsT)];
+      if (plan.diagnostics) {
+        // A model random at inference (dropout on, randomised preprocessing)
+        // answers the same input differently: relative to the logits' size.
+        const again = model.logits(b.x);
+        const scale = tf.add(1, tf.max(tf.abs(z), 1));
+        out.push(tf.div(tf.max(tf.abs(tf.sub(z, again)), 1), scale));
+      }
+      return out;
     });
-    const [pred, conf, loss] = await Promise.all(packed.map((t) => t.data()));
+    const [pred, conf, loss, repeat] = await Promise.all(packed.map((t) => t.data()));
     tf.dispose(packed);
     const cleanPred = Array.from(pred as Int32Array);
     state.clean.index.push(...b.indices);
@@ -84,10 +100,19 @@ export async function runBatch(
     state.clean.predicted.push(...cleanPred);
     state.clean.confidence.push(...conf);
     state.clean.loss.push(...loss);
+    if (repeat) {
+      state.diagnostics.repeatDifference = state.diagnostics.repeatDifference ?? [];
+      state.diagnostics.repeatDifference.push(...repeat);
+    }
 
     let targets: number[] | undefined;
-    for (let a = 0; a < plan.attacks.length; a++) {
-      const planned = plan.attacks[a];
+    if (plan.cascade) {
+      await runCascade(plan, state, b, cleanPred, Array.from(conf), Array.from(loss), progress);
+    }
+    // Ordinary suites: every attack on every example at every ε.
+    const everyExample = plan.cascade ? [] : plan.attacks;
+    for (let a = 0; a < everyExample.length; a++) {
+      const planned = everyExample[a];
       progress('attack', planned.key);
       const results = await planned.attack.run(
         model,
@@ -105,13 +130,18 @@ export async function runBatch(
           c.distance.push(...r.distance);
           c.success.push(...r.success);
           c.outOfBounds.push(...(await outOfBounds(r.xAdv, model.bounds)));
+          if (r.queries) {
+            c.queries = c.queries ?? [];
+            c.queries.push(...r.queries);
+          }
           if (r.targets) {
             c.targets = c.targets ?? [];
             c.targets.push(...r.targets);
             targets = targets ?? r.targets;
           }
           if (e === plan.imageEpsilon) {
-            keepImages(plan, cols.images, b, cleanPred, conf, r.xAdv, r.predicted, r.confidence, d);
+            const adv = (await r.xAdv.data()) as Float32Array;
+            keepImages(plan, cols.images, b, cleanPred, conf, adv, r.predicted, r.confidence, d);
           }
         }
         if (planned.minimal && plan.minimal) {
@@ -168,6 +198,104 @@ export async function runBatch(
   }
 }
 
+/**
+ * The cascade: per ε, each attack in turn runs on the examples that are
+ * clean-correct and that no earlier attack broke (per-example randomness is
+ * keyed by the example's index, so a subset gets the values the whole batch
+ * would). Each stage's columns describe the ensemble so far: an example it
+ * did not attack keeps the values of the stage that broke it (or its clean
+ * values), so a stage's success column is "broken by this or an earlier
+ * stage" and its robust accuracy that of the ensemble up to it.
+ */
+async function runCascade(
+  plan: Plan,
+  state: BatchColumns,
+  b: BatchInput,
+  cleanPred: number[],
+  cleanConf: number[],
+  cleanLoss: number[],
+  progress: Progress,
+): Promise<void> {
+  const { model } = plan;
+  const n = b.labels.length;
+  const d = b.pixels.length / n;
+  const current = plan.epsilons.map(() => ({
+    predicted: [...cleanPred],
+    confidence: [...cleanConf],
+    loss: [...cleanLoss],
+    distance: new Array<number>(n).fill(0),
+    success: cleanPred.map((p, i) => p !== b.labels[i]),
+    outOfBounds: new Array<boolean>(n).fill(false),
+  }));
+  const adv = b.pixels.slice();
+  for (let a = 0; a < plan.attacks.length; a++) {
+    const planned = plan.attacks[a];
+    progress('attack', planned.key);
+    for (let e = 0; e < plan.epsilons.length; e++) {
+      const cur = current[e];
+      const rows: number[] = [];
+      for (let i = 0; i < n; i++) if (!cur.success[i]) rows.push(i);
+      const attacked = new Array<boolean>(n).fill(false);
+      const queries = planned.blackBox ? new Array<number>(n).fill(0) : undefined;
+      if (rows.length > 0) {
+        const rowsT = tf.tensor1d(rows, 'int32');
+        const xs = tf.gather(b.x, rowsT) as tf.Tensor4D;
+        rowsT.dispose();
+        try {
+          const [r] = await planned.attack.run(
+            model,
+            {
+              x: xs,
+              labels: rows.map((i) => b.labels[i]),
+              goal: plan.goal,
+              seed: plan.seed,
+              indices: rows.map((i) => b.indices[i]),
+            },
+            [plan.epsilons[e]],
+          );
+          try {
+            const oob = await outOfBounds(r.xAdv, model.bounds);
+            const px =
+              e === plan.imageEpsilon ? ((await r.xAdv.data()) as Float32Array) : undefined;
+            rows.forEach((i, j) => {
+              attacked[i] = true;
+              cur.predicted[i] = r.predicted[j];
+              cur.confidence[i] = r.confidence[j];
+              cur.loss[i] = r.loss[j];
+              cur.distance[i] = r.distance[j];
+              cur.success[i] = r.success[j];
+              cur.outOfBounds[i] = oob[j];
+              if (px) adv.set(px.subarray(j * d, (j + 1) * d), i * d);
+              if (queries && r.queries) queries[i] = r.queries[j];
+            });
+          } finally {
+            r.xAdv.dispose();
+          }
+        } finally {
+          xs.dispose();
+        }
+      }
+      const c = state.attacks[a].perEpsilon[e];
+      c.predicted.push(...cur.predicted);
+      c.confidence.push(...cur.confidence);
+      c.loss.push(...cur.loss);
+      c.distance.push(...cur.distance);
+      c.success.push(...cur.success);
+      c.outOfBounds.push(...cur.outOfBounds);
+      c.attacked = c.attacked ?? [];
+      c.attacked.push(...attacked);
+      if (queries) {
+        c.queries = c.queries ?? [];
+        c.queries.push(...queries);
+      }
+      if (e === plan.imageEpsilon) {
+        const images = state.attacks[a].images;
+        keepImages(plan, images, b, cleanPred, cleanConf, adv, cur.predicted, cur.confidence, d);
+      }
+    }
+  }
+}
+
 /** Per example: does any coordinate leave the bounds (beyond float tolerance)? */
 async function outOfBounds(x: tf.Tensor4D, bounds: readonly [number, number]): Promise<boolean[]> {
   const tol = 1e-6 * (bounds[1] - bounds[0]);
@@ -189,7 +317,7 @@ function keepImages(
   b: BatchInput,
   cleanPred: number[],
   cleanConf: ArrayLike<number>,
-  xAdv: tf.Tensor4D,
+  adv: Float32Array,
   advPred: number[],
   advConf: number[],
   d: number,
@@ -199,7 +327,6 @@ function keepImages(
     if (into.length + rows.length < plan.exampleImages) rows.push(i);
   }
   if (rows.length === 0) return;
-  const adv = xAdv.dataSync();
   for (const i of rows) {
     into.push({
       index: b.indices[i],

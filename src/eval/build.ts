@@ -8,10 +8,19 @@ import { getNorm } from '../threat-model/norms.js';
 import { describeGoal } from '../threat-model/targets.js';
 import type { Plan } from './batch.js';
 import { computeDiagnostics, outputKindWarnings } from './diagnostics.js';
-import { attackMetrics, cleanAccuracy, max, mean, median } from './metrics.js';
+import {
+  attackMetrics,
+  cleanAccuracy,
+  max,
+  mean,
+  median,
+  ROBUST_ACCURACY_DEFINITION,
+  ratio,
+} from './metrics.js';
 import type { RunState } from './state.js';
 import type {
   AttackReport,
+  CascadeReport,
   ChecklistItem,
   EvaluationReport,
   ExampleRecord,
@@ -66,6 +75,8 @@ export function buildReport(ctx: BuildContext): EvaluationReport {
           success: c.success[i],
         };
         if (c.targets) r.target = c.targets[i];
+        if (c.attacked) r.attacked = c.attacked[i];
+        if (c.queries) r.queries = c.queries[i];
         return r;
       });
       return {
@@ -174,8 +185,51 @@ export function buildReport(ctx: BuildContext): EvaluationReport {
     })),
     checklist: [],
   };
+  if (plan.cascade) report.cascade = cascadeReport(plan, state);
   report.checklist = checklist(report);
   return report;
+}
+
+/**
+ * Robust accuracy after each stage of a cascade, per ε, and which stage broke
+ * each example: the first stage whose own run (not a carried value) succeeded.
+ */
+function cascadeReport(plan: Plan, state: RunState): CascadeReport {
+  const { clean } = state;
+  const n = clean.label.length;
+  return {
+    version: plan.cascade?.version ?? null,
+    stages: plan.attacks.map((a) => a.key),
+    indices: [...clean.index],
+    perEpsilon: plan.epsilons.map((epsilon, e) => {
+      const brokenBy: (string | null)[] = clean.label.map((y, i) =>
+        clean.predicted[i] === y ? null : 'clean',
+      );
+      const stages = plan.attacks.map((a, ai) => {
+        const c = state.attacks[ai].perEpsilon[e];
+        let attacked = 0;
+        let broken = 0;
+        for (let i = 0; i < n; i++) {
+          if (!c.attacked?.[i]) continue;
+          attacked++;
+          if (c.success[i]) {
+            broken++;
+            brokenBy[i] = a.key;
+          }
+        }
+        const robust = c.success.filter((s) => !s).length;
+        return {
+          attack: a.key,
+          attacked,
+          broken,
+          robustAccuracy: ratio(robust, n, ROBUST_ACCURACY_DEFINITION),
+          ...(c.queries ? { queries: c.queries.reduce((t, q) => t + q, 0) } : {}),
+        };
+      });
+      const last = stages[stages.length - 1];
+      return { epsilon, stages, robustAccuracy: last.robustAccuracy, brokenBy };
+    }),
+  };
 }
 
 /** The spec's reporting checklist, filled from the report. */
@@ -233,6 +287,19 @@ export function checklist(r: EvaluationReport): ChecklistItem[] {
               .join('; ')}`
           : 'none (one-step attacks only)',
     },
+    ...(r.cascade
+      ? [
+          {
+            field: 'Ensemble',
+            value: `${r.cascade.version ?? 'cascade'}: ${r.cascade.stages.join(' → ')}, each on the examples still robust; robust to all: ${r.cascade.perEpsilon
+              .map(
+                (p) =>
+                  `ε ${p.epsilon}: ${p.robustAccuracy.numerator}/${p.robustAccuracy.denominator}`,
+              )
+              .join(', ')}`,
+          },
+        ]
+      : []),
     { field: 'Backend', value: r.backend },
     { field: 'advkit version', value: r.advkitVersion },
     { field: 'Time taken', value: `${(r.durationMs / 1000).toFixed(1)} s` },

@@ -6,7 +6,7 @@
  */
 import type { ClassifierInfo } from '../model/classifier.js';
 import type { Plan } from './batch.js';
-import { mean, ratio, SUCCESS_RATE_DEFINITION } from './metrics.js';
+import { max, mean, ratio, SUCCESS_RATE_DEFINITION } from './metrics.js';
 import type { RunState } from './state.js';
 import type { Diagnostics, ReportWarning } from './types.js';
 
@@ -16,11 +16,19 @@ export const ZERO_GRADIENT_WARN = 0.5;
 export const FIRST_ORDER_WARN = 0.1;
 /** Iterative success minus FGSM success (of clean-correct examples) above this: warn. */
 export const ITERATIVE_GAP_WARN = 0.2;
+/**
+ * Black-box attacks or noise flipping more than this fraction of the
+ * clean-correct examples that every gradient attack left robust: warn.
+ */
+export const BLACK_BOX_WARN = 0.005;
+/** Two computations of the same logits differing by more than this (relative): warn. */
+export const REPEAT_TOLERANCE = 1e-4;
 
 const fmt = (v: number) => +v.toPrecision(4);
 
 export function computeDiagnostics(
-  plan: Pick<Plan, 'epsilons' | 'attacks' | 'goal' | 'diagnosticNorm'>,
+  plan: Pick<Plan, 'epsilons' | 'attacks' | 'goal' | 'diagnosticNorm'> &
+    Partial<Pick<Plan, 'cascade'>>,
   state: RunState,
   withGradients: boolean,
 ): { diagnostics: Diagnostics | null; warnings: ReportWarning[] } {
@@ -141,6 +149,71 @@ export function computeDiagnostics(
     });
   }
 
+  // Square flipping what the gradient attacks missed: the gradient misleads them.
+  // An attack's own hits: in a cascade the stages it ran on, else every example.
+  const hits = (ai: number, e: number) => {
+    const c = state.attacks[ai].perEpsilon[e];
+    return c.success.map((s, i) => s && correct[i] && (c.attacked ? c.attacked[i] : true));
+  };
+  const white = plan.attacks.flatMap((a, ai) => (a.blackBox ? [] : [ai]));
+  const black = plan.attacks.flatMap((a, ai) => (a.blackBox ? [ai] : []));
+  const blackBoxVsWhiteBox: NonNullable<Diagnostics['blackBoxVsWhiteBox']> = [];
+  if (white.length > 0) {
+    plan.epsilons.forEach((eps, e) => {
+      if (eps === 0) return;
+      const any = (stages: number[]) => {
+        const out = new Array<boolean>(n).fill(false);
+        for (const ai of stages) {
+          hits(ai, e).forEach((h, i) => {
+            if (h) out[i] = true;
+          });
+        }
+        return out;
+      };
+      const whiteHit = any(white);
+      const blackHit = any(black);
+      const noiseHit = withGradients ? state.diagnostics.noiseSuccess[e] : [];
+      let whiteBoxRobust = 0;
+      let blackBoxOnly = 0;
+      let noiseOnly = 0;
+      for (let i = 0; i < n; i++) {
+        if (!correct[i] || whiteHit[i]) continue;
+        whiteBoxRobust++;
+        if (blackHit[i]) blackBoxOnly++;
+        if (noiseHit[i]) noiseOnly++;
+      }
+      blackBoxVsWhiteBox.push({ epsilon: eps, whiteBoxRobust, blackBoxOnly, noiseOnly });
+      const limit = Math.max(1, BLACK_BOX_WARN * whiteBoxRobust);
+      const by = [
+        ...(blackBoxOnly >= limit ? [`${plan.attacks[black[0]].key} flips ${blackBoxOnly}`] : []),
+        ...(noiseOnly >= limit ? [`random noise of the same size flips ${noiseOnly}`] : []),
+      ];
+      if (by.length > 0) {
+        warnings.push({
+          code: 'BLACK_BOX_BEATS_WHITE_BOX',
+          severity: 'warning',
+          epsilon: eps,
+          message: `at ε = ${eps} ${by.join(' and ')} of the ${whiteBoxRobust} clean-correct examples that every gradient attack (${white.map((ai) => plan.attacks[ai].key).join(', ')}) left robust: the gradient misleads the white-box attacks (gradient masking: a threshold, rounding or saturation in the model), so their robust accuracy is not robustness`,
+        });
+      }
+    });
+  }
+
+  // The same input twice: a model random at inference needs EOT (autoattack-rand).
+  let repeatability: Diagnostics['repeatability'];
+  const repeat = state.diagnostics.repeatDifference;
+  if (repeat && repeat.length > 0) {
+    const differing = repeat.filter((v) => v > REPEAT_TOLERANCE).length;
+    repeatability = { differing, maxDifference: max(repeat) };
+    if (differing > 0) {
+      warnings.push({
+        code: 'RANDOMIZED_MODEL',
+        severity: 'warning',
+        message: `the same input gave different logits on two calls for ${differing} of ${n} examples (largest difference ${fmt(repeatability.maxDifference)} relative to the logits): the model is random at inference (training mode, dropout, randomised preprocessing); a single gradient sample misleads the attacks — evaluate with expectation over transformation (--attacks autoattack-rand), and the reported accuracy varies from run to run`,
+      });
+    }
+  }
+
   if (!withGradients) return { diagnostics: null, warnings };
 
   const dg = state.diagnostics;
@@ -209,6 +282,8 @@ export function computeDiagnostics(
       noise,
       iterativeVsFgsm,
       sanity: { budgetViolations, boundsViolations, maxExcess },
+      ...(black.length > 0 || plan.cascade ? { blackBoxVsWhiteBox } : {}),
+      ...(repeatability ? { repeatability } : {}),
     },
     warnings,
   };

@@ -5,7 +5,7 @@
  * a worker thread that builds it again from the same (serialisable) inputs
  * gets the same plan; `planSignature` lets the two be compared.
  */
-import { type AttackName, createAttack } from '../attacks/index.js';
+import { type Attack, type AttackName, createAttack } from '../attacks/index.js';
 import { InputError } from '../errors.js';
 import type { Classifier } from '../model/classifier.js';
 import { validateEpsilons } from '../model/validate.js';
@@ -13,7 +13,13 @@ import { largestDistance } from '../threat-model/bounds.js';
 import { getNorm } from '../threat-model/norms.js';
 import { UNTARGETED } from '../threat-model/targets.js';
 import type { Plan, PlannedAttack } from './batch.js';
-import type { EvaluateOptions, Suite, SuiteAttack } from './types.js';
+import {
+  AUTOATTACK_VERSIONS,
+  type AutoAttackVersion,
+  type EvaluateOptions,
+  type Suite,
+  type SuiteAttack,
+} from './types.js';
 
 /** FGSM, then PGD with restarts: the spec's stronger baseline after FGSM. */
 export const DEFAULT_ATTACKS: readonly SuiteAttack[] = [
@@ -23,6 +29,90 @@ export const DEFAULT_ATTACKS: readonly SuiteAttack[] = [
 
 /** One-step attacks; everything else counts as a stronger baseline. */
 const ONE_STEP: readonly AttackName[] = ['fgsm', 'fgsm-rs', 'rfgsm'];
+
+/** Attacks that query the model's outputs only, never its gradient. */
+const BLACK_BOX: readonly AttackName[] = ['square'];
+
+/**
+ * The AutoAttack presets with the reference implementation's settings
+ * (fra31/auto-attack, `version='standard'` / `'rand'`): 100 iterations and
+ * one restart per gradient attack; Square with 5000 queries, p_init 0.8 and
+ * the schedule not rescaled; the rand version averages 20 gradient samples
+ * per step (expectation over transformation).
+ */
+export const AUTOATTACK_ATTACKS: { readonly [V in AutoAttackVersion]: readonly SuiteAttack[] } = {
+  autoattack: [
+    { name: 'apgd', options: { loss: 'ce', steps: 100, restarts: 1 } },
+    { name: 'apgd-t', options: { steps: 100, restarts: 1, targets: 9 } },
+    { name: 'fab-t', options: { steps: 100, restarts: 1, targets: 9 } },
+    { name: 'square', options: { queries: 5000, pInit: 0.8, rescaleSchedule: false } },
+  ],
+  'autoattack-fast': [
+    { name: 'apgd', options: { loss: 'ce', steps: 100, restarts: 1 } },
+    { name: 'apgd-t', options: { steps: 100, restarts: 1, targets: 9 } },
+  ],
+  'autoattack-rand': [
+    { name: 'apgd', options: { loss: 'ce', steps: 100, restarts: 1 } },
+    { name: 'apgd', options: { loss: 'dlr', steps: 100, restarts: 1 } },
+  ],
+};
+
+/** The suite's attack list and whether it runs as a cascade. */
+function suiteAttacks(suite: Suite): {
+  specs: readonly SuiteAttack[];
+  cascade: Plan['cascade'];
+} {
+  const given = suite.attacks;
+  if (typeof given === 'string') {
+    if (!AUTOATTACK_VERSIONS.includes(given)) {
+      throw new InputError(
+        'INVALID_OPTION',
+        `suite.attacks ${JSON.stringify(given)} is not a preset; expected one of ${AUTOATTACK_VERSIONS.join(', ')} or a list of { name, options? }`,
+      );
+    }
+    if (suite.cascade === false) {
+      throw new InputError(
+        'INVALID_OPTION',
+        `suite.cascade is false, but the ${given} preset is a cascade (each attack on the examples still robust); give the attacks as a list to run each on every example`,
+      );
+    }
+    return { specs: AUTOATTACK_ATTACKS[given], cascade: { version: given } };
+  }
+  if (given !== undefined && !Array.isArray(given)) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `suite.attacks must be an array of { name, options? } or a preset name; received ${typeof given}`,
+    );
+  }
+  return {
+    specs: given ?? DEFAULT_ATTACKS,
+    cascade: suite.cascade === true ? { version: null } : null,
+  };
+}
+
+/**
+ * A cascade stage: the attack itself, described with its place in the
+ * cascade, so that the description (and with it the checkpoint fingerprint
+ * and the report) tells a stage that saw only the still-robust examples from
+ * the same attack run on all of them.
+ */
+function cascadeStage(attack: Attack, stage: number, stages: number): Attack {
+  return {
+    name: attack.name,
+    norm: attack.norm,
+    describe: () => {
+      const d = attack.describe();
+      return {
+        ...d,
+        options: {
+          ...d.options,
+          cascade: `stage ${stage} of ${stages}, on the examples still robust`,
+        },
+      };
+    },
+    run: (model, call, epsilons) => attack.run(model, call, epsilons),
+  };
+}
 
 /** The plan options `makePlan` reads. */
 export type PlanOptions = Pick<EvaluateOptions, 'minimalEpsilon' | 'exampleImages' | 'diagnostics'>;
@@ -37,13 +127,27 @@ export function makePlan(
     (a, b) => a - b,
   );
   const norm = getNorm(suite.norm ?? 'linf');
-  const specs = suite.attacks ?? DEFAULT_ATTACKS;
+  const { specs, cascade } = suiteAttacks(suite);
   if (specs.length === 0) {
     throw new InputError('INVALID_OPTION', 'suite.attacks is empty; give at least one attack');
   }
+  const goal = suite.goal ?? UNTARGETED;
+  if (cascade && goal.kind !== 'untargeted') {
+    throw new InputError(
+      'INVALID_OPTION',
+      `a cascade (${cascade.version ?? 'suite.cascade'}) counts an example broken when any attack misclassifies it, so suite.goal must be untargeted; received ${JSON.stringify(goal)} (APGD-T and FAB-T pick their own targets)`,
+    );
+  }
   const mopts = options.minimalEpsilon === false ? null : (options.minimalEpsilon ?? {});
-  const minimalNames: readonly string[] =
-    mopts?.attacks ?? specs.map((s) => s.name).filter((s) => s === 'fgsm' || s === 'pgd');
+  if (cascade && mopts?.attacks && mopts.attacks.length > 0) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `minimalEpsilon.attacks (${mopts.attacks.join(', ')}) cannot be searched in a cascade, where each attack sees only the examples still robust; run the attack in an ordinary suite for minimal ε`,
+    );
+  }
+  const minimalNames: readonly string[] = cascade
+    ? []
+    : (mopts?.attacks ?? specs.map((s) => s.name).filter((s) => s === 'fgsm' || s === 'pgd'));
   for (const m of minimalNames) {
     if (!specs.some((s) => s.name === m)) {
       throw new InputError(
@@ -53,19 +157,25 @@ export function makePlan(
     }
   }
   const seen = new Map<string, number>();
-  const attacks: PlannedAttack[] = specs.map((s) => {
-    const count = (seen.get(s.name) ?? 0) + 1;
-    seen.set(s.name, count);
+  const attacks: PlannedAttack[] = specs.map((s, i) => {
+    // A cascade names APGD by its loss, as AutoAttack does (APGD-CE, APGD-DLR).
+    const base =
+      cascade && s.name === 'apgd'
+        ? `apgd-${(s.options as { loss?: string } | undefined)?.loss ?? 'ce'}`
+        : s.name;
+    const count = (seen.get(base) ?? 0) + 1;
+    seen.set(base, count);
     const attack = createAttack(s.name, {
       norm: norm.name,
       ...(s.options ?? {}),
     } as never);
     return {
-      key: count === 1 ? s.name : `${s.name} (${count})`,
+      key: count === 1 ? base : `${base} (${count})`,
       name: s.name,
-      attack,
+      attack: cascade ? cascadeStage(attack, i + 1, specs.length) : attack,
       role: ONE_STEP.includes(s.name) ? 'baseline' : 'stronger',
       minimal: count === 1 && minimalNames.includes(s.name),
+      blackBox: BLACK_BOX.includes(s.name),
     };
   });
   // Past the bounds' diameter every input is reachable: searching further only repeats it.
@@ -106,7 +216,7 @@ export function makePlan(
   }
   return {
     model,
-    goal: suite.goal ?? UNTARGETED,
+    goal,
     seed,
     epsilons,
     attacks,
@@ -115,6 +225,7 @@ export function makePlan(
     diagnostics: options.diagnostics ?? true,
     diagnosticNorm: fgsm ? getNorm(fgsm.attack.norm) : norm,
     minimal,
+    cascade,
   };
 }
 
@@ -139,5 +250,6 @@ export function planSignature(plan: Plan): string {
     diagnostics: plan.diagnostics,
     diagnosticNorm: plan.diagnosticNorm.name,
     minimal: plan.minimal,
+    cascade: plan.cascade,
   });
 }

@@ -30,6 +30,10 @@ export interface EpsilonColumns {
   success: boolean[];
   outOfBounds: boolean[];
   targets?: number[];
+  /** Cascades: whether this stage attacked the example (else its values are carried from earlier stages). */
+  attacked?: boolean[];
+  /** Model queries per example, for query-based attacks (Square). */
+  queries?: number[];
 }
 
 export interface AttackColumns {
@@ -62,6 +66,8 @@ export interface RunState {
     dualNorm: number[];
     /** Per ε: noise-baseline success per example. */
     noiseSuccess: boolean[][];
+    /** Per example: max |z₁ − z₂| / (1 + max |z₁|) of the clean logits computed twice (a random model differs). */
+    repeatDifference?: number[];
   };
 }
 
@@ -139,6 +145,14 @@ export function mergeColumns(into: BatchColumns, from: BatchColumns, exampleImag
         e.targets = e.targets ?? [];
         append(e.targets, g.targets);
       }
+      if (g.attacked) {
+        e.attacked = e.attacked ?? [];
+        append(e.attacked, g.attacked);
+      }
+      if (g.queries) {
+        e.queries = e.queries ?? [];
+        append(e.queries, g.queries);
+      }
     });
     if (f.minimalEpsilon) {
       a.minimalEpsilon = a.minimalEpsilon ?? [];
@@ -150,6 +164,10 @@ export function mergeColumns(into: BatchColumns, from: BatchColumns, exampleImag
   append(d.zeroCoordinates, from.diagnostics.zeroCoordinates);
   append(d.dualNorm, from.diagnostics.dualNorm);
   if (from.diagnostics.coordinates !== 0) d.coordinates = from.diagnostics.coordinates;
+  if (from.diagnostics.repeatDifference) {
+    d.repeatDifference = d.repeatDifference ?? [];
+    append(d.repeatDifference, from.diagnostics.repeatDifference);
+  }
   d.noiseSuccess.forEach((col, e) => {
     append(col, from.diagnostics.noiseSuccess[e]);
   });

@@ -37,13 +37,36 @@ export interface SuiteAttack<K extends AttackName = AttackName> {
   options?: AttackOptionsByName[K];
 }
 
+/**
+ * AutoAttack's versions as suite presets (Croce & Hein, ICML 2020), each a
+ * worst-case cascade: `autoattack` = APGD-CE, APGD-T, FAB-T, Square;
+ * `autoattack-fast` = APGD-CE, APGD-T; `autoattack-rand` = APGD-CE and
+ * APGD-DLR with expectation over transformation (20 gradient samples), for
+ * models that are random at inference.
+ */
+export type AutoAttackVersion = 'autoattack' | 'autoattack-fast' | 'autoattack-rand';
+export const AUTOATTACK_VERSIONS: readonly AutoAttackVersion[] = [
+  'autoattack',
+  'autoattack-fast',
+  'autoattack-rand',
+];
+
 /** What to run: attacks × ε values under one goal and norm. */
 export interface Suite {
   /**
-   * Attacks in order. Default: FGSM, then PGD (40 steps, 5 restarts) as the
-   * stronger baseline the spec requires after FGSM.
+   * Attacks in order, or an AutoAttack preset by name. Default: FGSM, then
+   * PGD (40 steps, 5 restarts) as the stronger baseline the spec requires
+   * after FGSM.
    */
-  attacks?: SuiteAttack[];
+  attacks?: SuiteAttack[] | AutoAttackVersion;
+  /**
+   * Run the attacks as a worst-case cascade: each attack only on the
+   * examples that are clean-correct and that every earlier attack left
+   * robust, so robust accuracy after the last one is that of the ensemble
+   * (the goal must be untargeted). Default: true for a preset, false for a
+   * list (every attack on every example).
+   */
+  cascade?: boolean;
   /** Budgets in pixel units, e.g. [0, 0.1, 0.2, 0.3]. */
   epsilons: readonly number[];
   /** Default untargeted. */
@@ -204,6 +227,10 @@ export interface ExampleRecord {
   /** Untargeted: prediction ≠ label; targeted: prediction = target. */
   success: boolean;
   target?: number;
+  /** Cascades: whether this stage attacked the example; false: its values are those of an earlier stage (or clean). */
+  attacked?: boolean;
+  /** Model queries spent on the example, for query-based attacks (Square). */
+  queries?: number;
 }
 
 export interface EpsilonResult {
@@ -265,7 +292,9 @@ export type WarningCode =
   | 'NO_MODEL_CHECKSUM'
   | 'TRAINING_MODE'
   | 'OUTPUT_KIND_FORCED'
-  | 'OUTPUT_LOOKS_LIKE_PROBABILITIES';
+  | 'OUTPUT_LOOKS_LIKE_PROBABILITIES'
+  | 'BLACK_BOX_BEATS_WHITE_BOX'
+  | 'RANDOMIZED_MODEL';
 
 export interface ReportWarning {
   code: WarningCode;
@@ -303,6 +332,61 @@ export interface Diagnostics {
   }[];
   /** ‖δ‖ ≤ ε and bounds, over every attack, ε and example. */
   sanity: { budgetViolations: number; boundsViolations: number; maxExcess: number };
+  /**
+   * Per ε, when the suite has a gradient attack: clean-correct examples that
+   * every gradient (white-box) attack left robust but a black-box attack
+   * (Square) or the noise baseline flipped — the signature of gradient masking.
+   */
+  blackBoxVsWhiteBox?: {
+    epsilon: number;
+    /** Clean-correct examples no gradient attack flipped. */
+    whiteBoxRobust: number;
+    /** Of those, flipped by a black-box attack of the suite. */
+    blackBoxOnly: number;
+    /** Of those, flipped by random noise of the same ε. */
+    noiseOnly: number;
+  }[];
+  /**
+   * The clean logits computed twice on the same batch: examples whose two
+   * results differ (beyond float tolerance), and the largest difference.
+   */
+  repeatability?: { differing: number; maxDifference: number };
+}
+
+/** One stage of a cascade at one ε. */
+export interface CascadeStage {
+  attack: string;
+  /** Examples this stage attacked: clean-correct and robust to every earlier stage. */
+  attacked: number;
+  /** Of those, the examples it broke. */
+  broken: number;
+  /** Robust to this stage and every earlier one / all examples. */
+  robustAccuracy: Ratio;
+  /** Model queries spent by a query-based attack (Square), summed over the examples. */
+  queries?: number;
+}
+
+/**
+ * A worst-case cascade (`suite.cascade`, the AutoAttack presets): each attack
+ * ran only on the examples still robust, so robust accuracy after the last
+ * stage is that of the ensemble — an example counts as robust only if no
+ * attack broke it.
+ */
+export interface CascadeReport {
+  /** The preset, or null for a suite's own attack list. */
+  version: AutoAttackVersion | null;
+  /** Attack keys in the order they ran. */
+  stages: string[];
+  /** Positions in the data set of the examples of `brokenBy`. */
+  indices: number[];
+  perEpsilon: {
+    epsilon: number;
+    stages: CascadeStage[];
+    /** Robust to every stage / all examples (the AutoAttack robust accuracy). */
+    robustAccuracy: Ratio;
+    /** Per example: the stage that broke it, 'clean' when misclassified clean, null when robust. */
+    brokenBy: (string | null)[];
+  }[];
 }
 
 /** Original and adversarial pixels of one example for an image grid. */
@@ -387,4 +471,6 @@ export interface EvaluationReport {
   warnings: ReportWarning[];
   images: ImageGrid[];
   checklist: ChecklistItem[];
+  /** Present when the suite ran as a cascade (the AutoAttack presets). */
+  cascade?: CascadeReport;
 }

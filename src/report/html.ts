@@ -71,6 +71,27 @@ export async function toHtml(r: EvaluationReport, options: HtmlOptions = {}): Pr
   }
   parts.push('</div>');
 
+  const c = r.cascade;
+  if (c) {
+    parts.push(
+      '<h2>Robust accuracy after each stage</h2>',
+      `<p>${e(c.version ?? 'A cascade')}: ${c.stages.map(e).join(' → ')}, each attacking only the clean-correct examples every earlier stage left robust; an example counts as robust only if no attack broke it. Each cell: robust accuracy after the stage <small>(examples it attacked → broke)</small>.</p>`,
+      `<table><tr><th class="l">stage</th>${c.perEpsilon.map((p) => `<th>ε = ${num(p.epsilon)}</th>`).join('')}</tr>`,
+      `<tr><td class="l">clean</td>${c.perEpsilon.map(() => `<td>${ratioText(acc)}</td>`).join('')}</tr>`,
+    );
+    c.stages.forEach((name, si) => {
+      const cells = c.perEpsilon.map((p) => {
+        const s = p.stages[si];
+        const q = s.queries !== undefined ? `, ${s.queries} queries` : '';
+        return `<td>${ratioText(s.robustAccuracy)} <small>(${s.attacked} → ${s.broken}${q})</small></td>`;
+      });
+      parts.push(`<tr><td class="l">${e(name)}</td>${cells.join('')}</tr>`);
+    });
+    parts.push(
+      `<tr><th class="l">robust to all</th>${c.perEpsilon.map((p) => `<th>${ratioText(p.robustAccuracy)}</th>`).join('')}</tr></table>`,
+    );
+  }
+
   for (const a of r.attacks) {
     const d = a.description;
     parts.push(

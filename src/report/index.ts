@@ -9,3 +9,4 @@ export { fromJson, toJson } from './json.js';
 export { toMarkdown } from './markdown.js';
 export { accuracyCurveSpec, minimalEpsilonSpec, renderSvg } from './plots.js';
 export { encodePngStored, type PngEncoder, pngDataUri } from './png.js';
+export { epsilonFraction, type RobustBenchSummary, robustBenchSummary } from './robustbench.js';

@@ -21,6 +21,7 @@ export const TOP_LEVEL_ORDER: readonly (keyof EvaluationReport)[] = [
   'clean',
   'checklist',
   'warnings',
+  'cascade',
   'attacks',
   'curves',
   'minimalEpsilon',

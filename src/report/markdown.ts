@@ -46,6 +46,31 @@ export function toMarkdown(r: EvaluationReport): string {
       '',
     );
   }
+  const c = r.cascade;
+  if (c) {
+    out.push('## Robust accuracy after each stage', '');
+    out.push(
+      `${c.version ?? 'A cascade'}: ${c.stages.map(cell).join(' → ')}, each attacking only the clean-correct examples every earlier stage left robust; an example counts as robust only if no attack broke it. Each cell: robust accuracy after the stage (examples it attacked → broke).`,
+      '',
+    );
+    out.push(
+      `| stage | ${c.perEpsilon.map((p) => `ε = ${num(p.epsilon)}`).join(' | ')} |`,
+      `|---|${c.perEpsilon.map(() => '---:').join('|')}|`,
+      `| clean | ${c.perEpsilon.map(() => ratioText(acc)).join(' | ')} |`,
+    );
+    c.stages.forEach((name, si) => {
+      const cells = c.perEpsilon.map((p) => {
+        const s = p.stages[si];
+        const q = s.queries !== undefined ? `, ${s.queries} queries` : '';
+        return `${ratioText(s.robustAccuracy)} (${s.attacked} → ${s.broken}${q})`;
+      });
+      out.push(`| ${cell(name)} | ${cells.join(' | ')} |`);
+    });
+    out.push(
+      `| **robust to all** | ${c.perEpsilon.map((p) => `**${ratioText(p.robustAccuracy)}**`).join(' | ')} |`,
+      '',
+    );
+  }
   for (const a of r.attacks) {
     const d = a.description;
     out.push(`## ${a.name} (${a.role === 'stronger' ? 'stronger baseline' : 'one-step'})`, '');
@@ -98,6 +123,16 @@ export function toMarkdown(r: EvaluationReport): string {
       out.push(
         `- random noise at ε = ${num(z.epsilon)}: success ${ratioText(z.noiseSuccess)}` +
           (z.fgsmSuccess ? ` vs FGSM ${ratioText(z.fgsmSuccess)}` : ''),
+      );
+    }
+    for (const b of dg.blackBoxVsWhiteBox ?? []) {
+      out.push(
+        `- at ε = ${num(b.epsilon)}, of the ${b.whiteBoxRobust} clean-correct examples no gradient attack flipped: ${b.blackBoxOnly} flipped by a black-box attack, ${b.noiseOnly} by random noise`,
+      );
+    }
+    if (dg.repeatability) {
+      out.push(
+        `- the same input twice: ${dg.repeatability.differing} examples with different logits (largest relative difference ${num(dg.repeatability.maxDifference)})`,
       );
     }
     out.push('');
