@@ -39,7 +39,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.js';
 import { exampleRng, Stream } from '../threat-model/rng.js';
 import { rankedTargets } from './apgd-t.js';
-import { planeScratch, projectOntoPlaneInBox } from './fab-projection.js';
+import { type PlaneNorm, planeScratch, projectOntoPlaneInBox } from './fab-projection.js';
 import { type AttackContext, type BaseOptions, FixedEpsilonAttack } from './fixed-epsilon.js';
 import { objectiveGradient } from './gradient.js';
 import { checkPositive } from './step-size.js';
@@ -162,7 +162,13 @@ export class FABT extends FixedEpsilonAttack {
     return { predicted: predicted as Int32Array, logits: logits as Float32Array };
   }
 
-  /** One FAB run towards `targets` on the examples `active` (their rows of x0). */
+  /**
+   * One FAB run towards `targets` on the examples `active` (their rows of
+   * x0). Where the attacker is the judged model, the gradient pass at the
+   * new point also gives the prediction that decides success, so a step
+   * costs one gradient, plus one for just the rows that were adversarial
+   * and pulled back (the reference pays a gradient and a forward pass).
+   */
   private async search(
     ctx: AttackContext,
     x0All: Float32Array,
@@ -175,7 +181,6 @@ export class FABT extends FixedEpsilonAttack {
     const m = active.length;
     const shape = ctx.x.shape.slice(1) as [number, number, number];
     const d = shape[0] * shape[1] * shape[2];
-    const [lo, hi] = ctx.model.bounds;
     const linf = this.norm === 'linf';
     const x0 = new Float32Array(m * d);
     for (const [j, i] of active.entries()) x0.set(x0All.subarray(i * d, (i + 1) * d), j * d);
@@ -184,72 +189,87 @@ export class FABT extends FixedEpsilonAttack {
     const found: Found = { adv: new Float32Array(m * d), norm: new Float64Array(m).fill(Infinity) };
     const labelOf = active.map((i) => ctx.labels[i]);
     const success = (p: number, j: number) => (ctx.targets ? p === targets[j] : p !== labelOf[j]);
+    const fused = ctx.attacker === ctx.model;
+    const stepper = this.stepper(ctx, d);
+    let at = await boundaryAt(ctx, x1, shape, labelOf, targets);
+    for (let k = 0; k < this.steps; k++) {
+      for (let j = 0; j < m; j++) stepper(x0, x1, j, at.grad, at.gap[j]);
+      const last = k === this.steps - 1;
+      const next = fused && !last ? await boundaryAt(ctx, x1, shape, labelOf, targets) : undefined;
+      const pred = next ? next.pred : await predictAt(ctx, x1, shape);
+      const moved: number[] = [];
+      for (let j = 0; j < m; j++) {
+        if (!success(pred[j], j)) continue;
+        const row = j * d;
+        let size = 0;
+        for (let i = row; i < row + d; i++) {
+          const a = Math.abs(x1[i] - x0[i]);
+          size = linf ? Math.max(size, a) : size + a * a;
+        }
+        if (!linf) size = Math.sqrt(size);
+        if (size < found.norm[j]) {
+          found.norm[j] = size;
+          found.adv.set(x1.subarray(row, row + d), row);
+        }
+        for (let i = row; i < row + d; i++) x1[i] = x0[i] + (x1[i] - x0[i]) * this.beta;
+        moved.push(j);
+      }
+      if (last) break;
+      if (!next) {
+        at = await boundaryAt(ctx, x1, shape, labelOf, targets);
+        continue;
+      }
+      if (moved.length > 0) {
+        const rows = new Float32Array(moved.length * d);
+        for (const [h, j] of moved.entries()) rows.set(x1.subarray(j * d, (j + 1) * d), h * d);
+        const again = await boundaryAt(
+          ctx,
+          rows,
+          shape,
+          moved.map((j) => labelOf[j]),
+          moved.map((j) => targets[j]),
+        );
+        for (const [h, j] of moved.entries()) {
+          next.grad.set(again.grad.subarray(h * d, (h + 1) * d), j * d);
+          next.gap[j] = again.gap[h];
+        }
+      }
+      at = next;
+    }
+    return found;
+  }
+
+  /**
+   * The FAB step of row j, in place: project x1 and x0 onto the linearised
+   * boundary inside the box, and move to the α-mix of the two projections,
+   * each extrapolated by η.
+   */
+  private stepper(
+    ctx: AttackContext,
+    d: number,
+  ): (x0: Float32Array, x1: Float32Array, j: number, grad: Float32Array, gap: number) => void {
+    const [lo, hi] = ctx.model.bounds;
+    const norm = this.norm as PlaneNorm;
     const scratch = planeScratch(d);
     const d1 = new Float64Array(d);
     const d2 = new Float64Array(d);
-    const labelsT = tf.tensor1d(labelOf, 'int32');
-    const targetsT = tf.tensor1d(targets, 'int32');
-    try {
-      for (let k = 0; k < this.steps; k++) {
-        const xt = tf.tensor4d(x1, [m, ...shape]);
-        const g = objectiveGradient(ctx.attacker, xt, labelsT, 'logit-diff', targetsT);
-        let grad: Float32Array;
-        let gap: Float32Array;
-        try {
-          [grad, gap] = (await Promise.all([g.grad.data(), g.objective.data()])) as Float32Array[];
-        } finally {
-          g.dispose();
-          xt.dispose();
-        }
-        for (let j = 0; j < m; j++) {
-          const row = j * d;
-          const p = x1.subarray(row, row + d);
-          const o = x0.subarray(row, row + d);
-          const w = grad.subarray(row, row + d);
-          // The linearised boundary's value at x1 is the gap itself; at x0
-          // it differs by ⟨w, x0 − x1⟩ (no b = ⟨w, x1⟩ − gap to lose digits to).
-          let atOrigin = gap[j];
-          for (let i = 0; i < d; i++) atOrigin += w[i] * (o[i] - p[i]);
-          const a1 = Math.max(
-            projectOntoPlaneInBox(this.norm as 'linf' | 'l2', p, w, gap[j], lo, hi, d1, scratch),
-            1e-8,
-          );
-          const a2 = Math.max(
-            projectOntoPlaneInBox(this.norm as 'linf' | 'l2', o, w, atOrigin, lo, hi, d2, scratch),
-            1e-8,
-          );
-          const alpha = Math.min(Math.max(a1 / (a1 + a2), 0), this.alphaMax);
-          for (let i = 0; i < d; i++) {
-            const v = (p[i] + this.eta * d1[i]) * (1 - alpha) + (o[i] + this.eta * d2[i]) * alpha;
-            p[i] = Math.min(Math.max(v, lo), hi);
-          }
-        }
-        const xNext = tf.tensor4d(x1, [m, ...shape]);
-        const predT = tf.tidy(() => tf.argMax(ctx.model.logits(xNext), 1));
-        xNext.dispose();
-        const pred = await predT.data();
-        predT.dispose();
-        for (let j = 0; j < m; j++) {
-          if (!success(pred[j], j)) continue;
-          const row = j * d;
-          let size = 0;
-          for (let i = row; i < row + d; i++) {
-            const a = Math.abs(x1[i] - x0[i]);
-            size = linf ? Math.max(size, a) : size + a * a;
-          }
-          if (!linf) size = Math.sqrt(size);
-          if (size < found.norm[j]) {
-            found.norm[j] = size;
-            found.adv.set(x1.subarray(row, row + d), row);
-          }
-          for (let i = row; i < row + d; i++) x1[i] = x0[i] + (x1[i] - x0[i]) * this.beta;
-        }
+    return (x0, x1, j, grad, gap) => {
+      const row = j * d;
+      const p = x1.subarray(row, row + d);
+      const o = x0.subarray(row, row + d);
+      const w = grad.subarray(row, row + d);
+      // The linearised boundary's value at x1 is the gap itself; at x0 it
+      // differs by ⟨w, x0 − x1⟩ (no b = ⟨w, x1⟩ − gap to lose digits to).
+      let atOrigin = gap;
+      for (let i = 0; i < d; i++) atOrigin += w[i] * (o[i] - p[i]);
+      const a1 = Math.max(projectOntoPlaneInBox(norm, p, w, gap, lo, hi, d1, scratch), 1e-8);
+      const a2 = Math.max(projectOntoPlaneInBox(norm, o, w, atOrigin, lo, hi, d2, scratch), 1e-8);
+      const alpha = Math.min(Math.max(a1 / (a1 + a2), 0), this.alphaMax);
+      for (let i = 0; i < d; i++) {
+        const v = (p[i] + this.eta * d1[i]) * (1 - alpha) + (o[i] + this.eta * d2[i]) * alpha;
+        p[i] = Math.min(Math.max(v, lo), hi);
       }
-    } finally {
-      labelsT.dispose();
-      targetsT.dispose();
-    }
-    return found;
+    };
   }
 
   /** x0 plus a seeded random direction scaled to norm ε/2, clipped to the bounds. */
@@ -317,4 +337,55 @@ function checkUnit(
     );
   }
   return value;
+}
+
+/** z_t − z_y, its input gradient and the attacker's prediction at `points` (one row per label). */
+async function boundaryAt(
+  ctx: AttackContext,
+  points: Float32Array,
+  shape: [number, number, number],
+  labels: number[],
+  targets: number[],
+): Promise<{ grad: Float32Array; gap: Float32Array; pred: Int32Array }> {
+  const xt = tf.tensor4d(points, [labels.length, ...shape]);
+  const labelsT = tf.tensor1d(labels, 'int32');
+  const targetsT = tf.tensor1d(targets, 'int32');
+  try {
+    const g = objectiveGradient(ctx.attacker, xt, labelsT, 'logit-diff', targetsT);
+    const predT = tf.tidy(() => tf.argMax(g.logits, 1));
+    try {
+      const [grad, gap, pred] = await Promise.all([
+        g.grad.data(),
+        g.objective.data(),
+        predT.data(),
+      ]);
+      // Copies: rows of these are overwritten, and a backend may hand out its own storage.
+      return {
+        grad: Float32Array.from(grad as Float32Array),
+        gap: Float32Array.from(gap as Float32Array),
+        pred: Int32Array.from(pred as Int32Array),
+      };
+    } finally {
+      predT.dispose();
+      g.dispose();
+    }
+  } finally {
+    tf.dispose([xt, labelsT, targetsT]);
+  }
+}
+
+/** The judged model's prediction at `points`. */
+async function predictAt(
+  ctx: AttackContext,
+  points: Float32Array,
+  shape: [number, number, number],
+): Promise<Int32Array> {
+  const xt = tf.tensor4d(points, [points.length / (shape[0] * shape[1] * shape[2]), ...shape]);
+  const predT = tf.tidy(() => tf.argMax(ctx.model.logits(xt), 1));
+  xt.dispose();
+  try {
+    return (await predT.data()) as Int32Array;
+  } finally {
+    predT.dispose();
+  }
 }

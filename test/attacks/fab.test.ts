@@ -212,6 +212,27 @@ describe('FAB-T on a small CNN', () => {
     disposeResults(results);
   });
 
+  test('the step that reuses the gradient pass for the success check matches the one with a separate forward pass', async () => {
+    // A surrogate that is the same function takes the unfused path.
+    const twin = Classifier.create((xi: tf.Tensor4D) => cnn.model.logits(xi), {
+      inputShape: [8, 8, 1],
+    });
+    const options = { steps: 15, targets: 2 };
+    const [fused] = await new FABT(options).run(cnn.model, { x, labels }, [0.1]);
+    const [apart] = await new FABT({ ...options, surrogate: twin }).run(
+      cnn.model,
+      { x, labels },
+      [0.1],
+    );
+    const [a, b] = [await fused.xAdv.data(), await apart.xAdv.data()];
+    for (let i = 0; i < a.length; i++)
+      assert.ok(Math.abs(a[i] - b[i]) <= 1e-6, `pixel ${i}: ${a[i]} vs ${b[i]}`);
+    assert.deepEqual(fused.success, apart.success);
+    assert.ok(fused.success.some(Boolean), 'no success: the pull-back rows went unexercised');
+    disposeResults([fused, apart]);
+    twin.dispose();
+  });
+
   test('a targeted call succeeds only on its target', async () => {
     const goal = targeted({ kind: 'least-likely' });
     const [r] = await new FABT({ steps: 20 }).run(cnn.model, { x, labels, goal }, [0.5]);
