@@ -20,6 +20,7 @@ import {
 import type { EvaluateOptions, Suite } from '../eval/types.js';
 import { workerThreads } from '../eval/workers-node.js';
 import { loadClassifierFromFile } from '../model/load-node.js';
+import { checkDataUsesBounds, checkEpsilonsInRange, prepareOutDir } from './checks.js';
 import { note, print } from './command.js';
 import type { EvalFlags } from './commands/eval.js';
 import { loadData } from './data.js';
@@ -32,6 +33,8 @@ export interface EvalInvocation {
   command: 'eval';
   /** The parsed flags, the model path made absolute. */
   flags: EvalFlags;
+  /** The model's name in the report (its path as the shard saw it), kept by the merge. */
+  modelName: string;
 }
 
 /** `--shard I/N` or `off`. */
@@ -101,9 +104,18 @@ export async function runShard(
   const partFile = path.join(o.out, partFileName(shard));
   const checkpointFile = path.join(o.out, shardCheckpointName(shard));
   note(quiet, `advkit: shard ${shard.index} of ${shard.count} (${resolved.from}) → ${partFile}`);
+  // Shards share --out, so it is prepared but not claimed as one run's folder.
+  await prepareOutDir(o.out);
   await startBackend(o.backend, mainThreads(o));
   const { model, checksum } = await loadClassifierFromFile(o.model, modelOptions(o));
   const ds = await loadData({ ...o, limit: o.limit }, model);
+  checkDataUsesBounds(ds.images, model.bounds, ds.source);
+  checkEpsilonsInRange(
+    o.eps,
+    o.norm,
+    model.bounds,
+    model.inputShape.reduce((a, b) => a * b, 1),
+  );
   const bar = progressBar(quiet);
   const options: EvaluateOptions = {
     batchSize: o['batch-size'],
@@ -115,6 +127,7 @@ export async function runShard(
     onProgress: (e) =>
       bar.update(e.examplesDone, e.examples, `${e.phase}${e.attack ? ` ${e.attack}` : ''}`),
   };
+  const modelName = model.info.name;
   let part: Awaited<ReturnType<typeof evaluateShard>>;
   try {
     part = await evaluateShard(model, ds, suite, { ...options, shard });
@@ -125,6 +138,7 @@ export async function runShard(
   const invocation: EvalInvocation = {
     command: 'eval',
     flags: { ...o, model: path.resolve(o.model) },
+    modelName,
   };
   await writePart(partFile, { ...part, invocation });
   const { batches: b, examples: x } = part;

@@ -9,6 +9,7 @@ import { mergeParts } from '../../eval/merge.js';
 import { readParts } from '../../eval/parts-node.js';
 import type { EvaluationReport } from '../../eval/types.js';
 import { loadClassifierFromFile } from '../../model/load-node.js';
+import { prepareOutDir } from '../checks.js';
 import { defineCommand, note, print } from '../command.js';
 import { text, toggle, UsageError, value } from '../flags.js';
 import { modelOptions, runFlags, startBackend } from '../options.js';
@@ -57,6 +58,7 @@ export const mergeCommand = defineCommand({
         'give the part files (or their folder) to merge, e.g. advkit merge runs/s --out runs/s',
       );
     }
+    await prepareOutDir(o.out);
     const parts = await readParts(args);
     const recorded = parts.find((p) => isEvalInvocation(p.part.invocation));
     if (!recorded || !isEvalInvocation(recorded.part.invocation)) {
@@ -64,9 +66,12 @@ export const mergeCommand = defineCommand({
         `none of the ${parts.length} parts was written by advkit eval --shard (no eval flags recorded in ${parts[0].location}); merge parts made with the library by mergeParts()`,
       );
     }
-    const f = recorded.part.invocation.flags;
+    const { flags: f, modelName } = recorded.part.invocation;
     await startBackend(o.backend, o.threads);
-    const { model, checksum } = await loadClassifierFromFile(o.model ?? f.model, modelOptions(f));
+    const { model, checksum } = await loadClassifierFromFile(o.model ?? f.model, {
+      ...modelOptions(f),
+      name: modelName,
+    });
     let report: EvaluationReport;
     try {
       report = await mergeParts(model, evalSuite(f), parts, {
@@ -96,5 +101,10 @@ export const mergeCommand = defineCommand({
 
 function isEvalInvocation(v: unknown): v is EvalInvocation {
   const i = v as EvalInvocation | undefined;
-  return i?.command === 'eval' && typeof i.flags === 'object' && typeof i.flags?.model === 'string';
+  return (
+    i?.command === 'eval' &&
+    typeof i.flags === 'object' &&
+    typeof i.flags?.model === 'string' &&
+    typeof i.modelName === 'string'
+  );
 }
