@@ -61,7 +61,9 @@ export interface ClassifierInfo {
   output: OutputKind;
   /**
    * How `output` was decided, for reports, e.g. "graph ends in Softmax (node
-   * 'dense/Softmax'); logits read from its input 'dense/BiasAdd'".
+   * 'dense/Softmax'); logits read from its input 'dense/BiasAdd'". An
+   * `output` option that agrees with the network gives the same text (a
+   * worker thread, which is handed the kind, rebuilds an identical info).
    */
   outputDetection: string;
   /** Set when the `output` option contradicts the network; reports show it as a warning. */
@@ -155,7 +157,7 @@ function graphChoice(
     }
   }
   const ends = g.op ? `graph ends in ${g.op} (${node})` : 'the graph could not be read';
-  if (forced !== undefined) {
+  if (forced === 'probabilities') {
     return {
       forward: raw,
       head: headFor(forced),
@@ -275,13 +277,14 @@ export class Classifier {
       const last = network.layers[network.layers.length - 1];
       const softmax = endsInSoftmax(network);
       const layer = `last layer ${JSON.stringify(last?.name)}`;
-      const output = forced ?? (softmax ? 'probabilities' : 'logits');
+      const detected = softmax ? 'probabilities' : 'logits';
+      const output = forced ?? detected;
       choose = () => ({
         forward,
         head: headFor(output),
         output,
         detection:
-          forced !== undefined
+          output !== detected
             ? `set by the output option (${layer} ${softmax ? 'is a softmax' : 'is not a softmax'})`
             : softmax
               ? `${layer} is a softmax`
@@ -310,7 +313,7 @@ export class Classifier {
         head: headFor(output),
         output,
         detection:
-          forced !== undefined
+          output === 'probabilities'
             ? 'set by the output option'
             : "a plain function: taken as logits (set output: 'probabilities' if it returns probabilities)",
       });

@@ -177,3 +177,24 @@ test('a graph without a final activation is logits; layers and function models s
   assert.match(f.info.outputDetection, /a plain function: taken as logits/);
   for (const m of [g, l, f]) m.dispose();
 });
+
+test('passing the detected kind back as the output option rebuilds the same info (as worker threads do)', async () => {
+  const nets: [string, Parameters<typeof Classifier.create>[0], object][] = [];
+  for (const act of ['softmax', 'linear'] as const) {
+    const { layers, graph } = await convGraph(3, act);
+    nets.push([`layers ${act}`, layers, {}], [`graph ${act}`, graph, {}]);
+  }
+  nets.push(['graph sigmoid', (await convGraph(1, 'sigmoid')).graph, {}]);
+  nets.push([
+    'function',
+    (x: tf.Tensor4D) => tf.reshape(x, [x.shape[0], -1]).slice([0, 0], [-1, 3]),
+    { inputShape: [6, 6, 1] },
+  ]);
+  for (const [what, net, extra] of nets) {
+    const a = Classifier.create(net, extra);
+    const b = Classifier.create(net, { ...extra, output: a.info.output });
+    assert.deepEqual(b.info, a.info, what);
+    a.dispose();
+    b.dispose();
+  }
+});
