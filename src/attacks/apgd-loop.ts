@@ -62,6 +62,12 @@ export interface ApgdConfig {
   rho: number;
   loss: LossName;
   restarts: number;
+  /**
+   * Gradient samples averaged per step (expectation over transformation, for
+   * a model random at inference); the step's loss and logits are the last
+   * sample's, as in the reference's eot_iter. Default 1.
+   */
+  eotSamples?: number;
 }
 
 /**
@@ -176,7 +182,16 @@ async function evaluate(
   lossTargets: tf.Tensor1D | undefined,
   best: BestSoFar,
   xk: tf.Tensor4D,
+  eotSamples = 1,
 ): Promise<{ f: Float32Array; grad: tf.Tensor4D }> {
+  let sum: tf.Tensor4D | undefined;
+  for (let s = 1; s < eotSamples; s++) {
+    const extra = objectiveGradient(ctx.attacker, xk, ctx.labelsT, loss, lossTargets);
+    const prev = sum;
+    sum = prev ? (tf.add(prev, extra.grad) as tf.Tensor4D) : tf.clone(extra.grad);
+    prev?.dispose();
+    extra.dispose();
+  }
   const g = objectiveGradient(ctx.attacker, xk, ctx.labelsT, loss, lossTargets);
   try {
     if (ctx.attacker === ctx.model) {
@@ -191,9 +206,13 @@ async function evaluate(
       tf.dispose([z, s]);
     }
     const f = Float32Array.from((await g.objective.data()) as Float32Array);
-    return { f, grad: tf.clone(g.grad) };
+    const grad = sum
+      ? (tf.tidy(() => tf.div(tf.add(sum as tf.Tensor4D, g.grad), eotSamples)) as tf.Tensor4D)
+      : tf.clone(g.grad);
+    return { f, grad };
   } finally {
     g.dispose();
+    sum?.dispose();
   }
 }
 
@@ -221,7 +240,7 @@ async function apgdRun(
   let grad: tf.Tensor4D | undefined;
   let gradBest: tf.Tensor4D | undefined;
   try {
-    const first = await evaluate(ctx, cfg.loss, lossTargets, best, xk);
+    const first = await evaluate(ctx, cfg.loss, lossTargets, best, xk, cfg.eotSamples);
     grad = first.grad;
     gradBest = tf.clone(grad);
     const fBest = Float64Array.from(first.f);
@@ -249,7 +268,7 @@ async function apgdRun(
       xk = next;
       grad.dispose();
       grad = undefined;
-      const step = await evaluate(ctx, cfg.loss, lossTargets, best, xk);
+      const step = await evaluate(ctx, cfg.loss, lossTargets, best, xk, cfg.eotSamples);
       grad = step.grad;
       const f = step.f;
       const improved = new Uint8Array(n);

@@ -10,7 +10,9 @@
  * Options (defaults): norm 'linf', loss 'ce' (APGD-CE; 'dlr' gives APGD-DLR,
  * 'cw' the margin), steps 100, restarts 1, rho 0.75 (a step is halved where
  * the loss rose in at most ρ of the steps since the last checkpoint),
- * surrogate none. Input: any bounds (ε in pixel units). Per example it
+ * eotSamples 1 (gradient samples averaged per step, expectation over
+ * transformation for a model random at inference: AutoAttack's rand
+ * version uses 20), surrogate none. Input: any bounds (ε in pixel units). Per example it
  * keeps the first successful iterate, else the highest loss. The iteration
  * and its checkpoints follow the authors' code; `apgd-loop.ts` lists the
  * few deliberate departures.
@@ -29,6 +31,8 @@ export interface APGDOptions extends BaseOptions {
   steps?: number;
   restarts?: number;
   rho?: number;
+  /** Gradient samples averaged per step (EOT). Default 1. */
+  eotSamples?: number;
 }
 
 export { apgdCheckpoints } from './apgd-loop.js';
@@ -38,15 +42,21 @@ export class APGD extends FixedEpsilonAttack {
   protected readonly steps: number;
   protected readonly restarts: number;
   protected readonly rho: number;
+  protected readonly eotSamples: number;
 
   /** `ownKeys`: option names a subclass accepts beyond APGD's. */
   constructor(options: APGDOptions = {}, ownKeys: readonly string[] = []) {
-    super(options, [...(['steps', 'restarts', 'rho'] satisfies (keyof APGDOptions)[]), ...ownKeys]);
+    super(options, [
+      ...(['steps', 'restarts', 'rho', 'eotSamples'] satisfies (keyof APGDOptions)[]),
+      ...ownKeys,
+    ]);
     if (this.norm === 'l1') {
       throw new InputError('UNKNOWN_NORM', 'APGD supports the linf and l2 norms; use PGD for l1');
     }
     checkPositive(options.steps, 'steps', true);
     checkPositive(options.restarts, 'restarts', true);
+    checkPositive(options.eotSamples, 'eotSamples', true);
+    this.eotSamples = options.eotSamples ?? 1;
     this.steps = options.steps ?? 100;
     this.restarts = options.restarts ?? 1;
     this.rho = options.rho ?? 0.75;
@@ -63,6 +73,7 @@ export class APGD extends FixedEpsilonAttack {
       rho: this.rho,
       loss: this.loss,
       restarts: this.restarts,
+      eotSamples: this.eotSamples,
     };
   }
 
@@ -83,6 +94,7 @@ export class APGD extends FixedEpsilonAttack {
         initialStepSize: '2ε',
         momentum: APGD_MOMENTUM,
         rho: this.rho,
+        ...(this.eotSamples > 1 ? { eotSamples: this.eotSamples } : {}),
         kept: 'per example: first success, else the highest loss',
       },
     };

@@ -52,8 +52,8 @@ export const AUTOATTACK_ATTACKS: { readonly [V in AutoAttackVersion]: readonly S
     { name: 'apgd-t', options: { steps: 100, restarts: 1, targets: 9 } },
   ],
   'autoattack-rand': [
-    { name: 'apgd', options: { loss: 'ce', steps: 100, restarts: 1 } },
-    { name: 'apgd', options: { loss: 'dlr', steps: 100, restarts: 1 } },
+    { name: 'apgd', options: { loss: 'ce', steps: 100, restarts: 1, eotSamples: 20 } },
+    { name: 'apgd', options: { loss: 'dlr', steps: 100, restarts: 1, eotSamples: 20 } },
   ],
 };
 

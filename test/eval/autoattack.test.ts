@@ -21,7 +21,7 @@ import {
 } from '../../src/eval/index.js';
 import { makePlan } from '../../src/eval/plan.js';
 import { workerThreads } from '../../src/eval/workers-node.js';
-import { Classifier, createRng, InputError, targeted } from '../../src/index.js';
+import { APGD, Classifier, createRng, InputError, targeted } from '../../src/index.js';
 import { loadClassifierFromFile } from '../../src/model/load-node.js';
 import { robustBenchSummary, toMarkdown } from '../../src/report/index.js';
 import { tinyCnn } from '../fixtures.js';
@@ -306,6 +306,41 @@ it('a model random at inference raises RANDOMIZED_MODEL', async () => {
   const w = report.warnings.find((x) => x.code === 'RANDOMIZED_MODEL');
   assert.ok(w, `RANDOMIZED_MODEL raised: ${JSON.stringify(report.warnings.map((x) => x.code))}`);
   assert.equal(report.diagnostics?.repeatability?.differing, 6);
+  noisy.dispose();
+  net.dispose();
+});
+
+it('EOT: averaging samples of a deterministic gradient changes nothing; on a random model it runs leak-free', async () => {
+  const net = tinyCnn();
+  const x = tf.tensor4d(syntheticData(6, [8, 8, 1], 4).images, [6, 8, 8, 1]);
+  const { labels } = await net.model.predict(x);
+  const [one] = await new APGD({ steps: 8 }).run(net.model, { x, labels }, [0.1]);
+  const [eot] = await new APGD({ steps: 8, eotSamples: 3 }).run(net.model, { x, labels }, [0.1]);
+  assert.deepEqual(eot.success, one.success, 'the same successes');
+  assert.ok(
+    eot.distance.every((d, i) => Math.abs(d - one.distance[i]) < 1e-6),
+    `the same perturbations: ${eot.distance} vs ${one.distance}`,
+  );
+  assert.equal(new APGD({ eotSamples: 20 }).describe().options.eotSamples, 20);
+  assert.throws(() => new APGD({ eotSamples: 0 }), /eotSamples must be a positive integer/);
+  tf.dispose([one.xAdv, eot.xAdv]);
+  const noisy = Classifier.create(
+    (v: tf.Tensor4D) =>
+      tf.tidy(() => {
+        const z = net.model.logits(v);
+        return tf.add(z, tf.randomNormal(z.shape, 0, 0.3));
+      }),
+    { inputShape: [8, 8, 1] },
+  );
+  const n0 = tf.memory().numTensors;
+  const [r] = await new APGD({ steps: 4, eotSamples: 4, loss: 'dlr' }).run(
+    noisy,
+    { x, labels },
+    [0.1],
+  );
+  r.xAdv.dispose();
+  assert.equal(tf.memory().numTensors, n0, 'EOT leaks no tensor');
+  x.dispose();
   noisy.dispose();
   net.dispose();
 });
