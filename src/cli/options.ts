@@ -5,7 +5,7 @@
  */
 
 import { availableParallelism } from 'node:os';
-import type { SuiteAttack } from '../eval/types.js';
+import { AUTOATTACK_VERSIONS, type AutoAttackVersion, type SuiteAttack } from '../eval/types.js';
 import {
   ATTACK_NAMES,
   type Attack,
@@ -154,6 +154,30 @@ export const attackNames = (raw: string, flag: string): AttackName[] => {
     if (!(ATTACK_NAMES as string[]).includes(n)) {
       throw new UsageError(
         `unknown attack ${JSON.stringify(n)} in --${flag}; expected one of ${ATTACK_NAMES.join(', ')}`,
+      );
+    }
+  }
+  return list as AttackName[];
+};
+
+/**
+ * --attacks for `eval`: a list of attacks, or one AutoAttack preset
+ * (autoattack, autoattack-fast, autoattack-rand), which runs as a cascade.
+ */
+export const attacksOrPreset = (raw: string, flag: string): AttackName[] | AutoAttackVersion => {
+  const t = raw.trim().toLowerCase();
+  if ((AUTOATTACK_VERSIONS as readonly string[]).includes(t)) return t as AutoAttackVersion;
+  const list = nameList(raw, flag);
+  const preset = list.find((n) => (AUTOATTACK_VERSIONS as readonly string[]).includes(n));
+  if (preset && list.length > 1) {
+    throw new UsageError(
+      `--${flag} ${preset} is a whole suite (a cascade) and does not combine with other attacks; give --${flag} ${preset} alone, or a list of attacks`,
+    );
+  }
+  for (const n of list) {
+    if (!(ATTACK_NAMES as string[]).includes(n)) {
+      throw new UsageError(
+        `unknown attack ${JSON.stringify(n)} in --${flag}; expected one of ${ATTACK_NAMES.join(', ')}, or one preset: ${AUTOATTACK_VERSIONS.join(', ')}`,
       );
     }
   }

@@ -5,7 +5,12 @@
  */
 import path from 'node:path';
 import { evaluate } from '../../eval/index.js';
-import type { EvaluateOptions, EvaluationReport, Suite } from '../../eval/types.js';
+import type {
+  AutoAttackVersion,
+  EvaluateOptions,
+  EvaluationReport,
+  Suite,
+} from '../../eval/types.js';
 import { workerThreads } from '../../eval/workers-node.js';
 import type { AttackName } from '../../index.js';
 import { loadClassifierFromFile } from '../../model/load-node.js';
@@ -14,7 +19,7 @@ import { defineCommand, note, print, timestamp } from '../command.js';
 import { loadData } from '../data.js';
 import { type Parsed, positiveInt, text, toggle, UsageError, value } from '../flags.js';
 import {
-  attackNames,
+  attacksOrPreset,
   dataFlags,
   epsFlag,
   goalFrom,
@@ -48,9 +53,12 @@ export function fraction(raw: string, flag: string): number {
 const flags = {
   ...modelFlags,
   ...dataFlags,
-  attacks: value('A[,A..]', attackNames, 'attacks to run, in order', {
-    default: ['fgsm', 'pgd'] as AttackName[],
-  }),
+  attacks: value(
+    'A[,A..]|PRESET',
+    attacksOrPreset,
+    'attacks to run, in order (each on every example), or an AutoAttack preset run as a cascade (each attack only on the examples still robust): autoattack (apgd-ce, apgd-t, fab-t, square), autoattack-fast (apgd-ce, apgd-t), autoattack-rand (apgd-ce, apgd-dlr with EOT)',
+    { default: ['fgsm', 'pgd'] as AttackName[] | AutoAttackVersion },
+  ),
   eps: epsFlag([0.1, 0.2, 0.3]),
   ...threatFlags,
   'batch-size': value('N', positiveInt, 'examples per batch', { default: 100 }),
@@ -87,10 +95,31 @@ const flags = {
 /** The parsed flags of `advkit eval` (a shard keeps them in its part for `advkit merge`). */
 export type EvalFlags = Parsed<typeof flags>;
 
+/** A cascade's robust accuracy after each stage, per ε, for the terminal. */
+export function cascadeLines(r: EvaluationReport): string[] {
+  const c = r.cascade;
+  if (!c) return [];
+  const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(1)}%`);
+  const lines = [
+    '',
+    `${c.version ?? 'cascade'}: robust accuracy after each stage (attacked → broken)`,
+  ];
+  for (const p of c.perEpsilon) {
+    const stages = p.stages.map(
+      (s) => `${s.attack} ${pct(s.robustAccuracy.value)} (${s.attacked} → ${s.broken})`,
+    );
+    lines.push(
+      `  ε = ${p.epsilon}: clean ${pct(r.clean.accuracy.value)} → ${stages.join(' → ')}; robust to all ${p.robustAccuracy.numerator}/${p.robustAccuracy.denominator} (${pct(p.robustAccuracy.value)})`,
+    );
+  }
+  return lines;
+}
+
 /** The suite the flags describe. */
 export function evalSuite(o: EvalFlags): Suite {
   return {
-    attacks: o.attacks.map((name) => suiteAttack(name, o)),
+    // A preset keeps the reference settings: --steps, --restarts and the like do not apply.
+    attacks: typeof o.attacks === 'string' ? o.attacks : o.attacks.map((n) => suiteAttack(n, o)),
     epsilons: o.eps,
     goal: goalFrom(o.targeted),
     norm: o.norm,
@@ -110,6 +139,9 @@ export const evalCommand = defineCommand({
     'thread and its own copy of the model) instead of one batch at a time with --threads',
     'XNNPACK threads: the same report; faster for small models (the MNIST CNN on 2 cores:',
     '18 s against 22 s for 2000 examples under FGSM and PGD-10), slower for convolution-heavy ones.',
+    '--attacks autoattack runs AutoAttack (APGD-CE, APGD-T, FAB-T, Square) as a cascade: each',
+    'attack only on the examples every earlier one left robust; the report adds robust accuracy',
+    'after each stage, which stage broke each example, and robustbench.json beside it.',
     '--fail-under ACC makes it a CI gate: exit 1 when the lowest robust accuracy at the largest',
     'ε (the strongest attack there) is below ACC.',
     '--shard I/N (or a Slurm array task, or a Kubernetes Indexed Job with --shard-count N) runs',
@@ -122,6 +154,7 @@ export const evalCommand = defineCommand({
     'advkit eval --model m/model.json --data ./images --bounds 0,255 --mean 123.7 --std 58.4 --eps 2,4,8 --norm linf',
     'advkit eval --model m/model.json --data mnist:test --attacks pgd --eps 0.3 --steps 40 --restarts 5 --fail-under 0.85',
     'advkit eval --model m/model.json --data mnist:test --out runs/a --resume',
+    'advkit eval --model models/mnist-robust/model.json --data mnist:test --attacks autoattack --eps 0.3 --limit 1000   # + robustbench.json',
     'advkit eval --model models/mnist-cnn/model.json --data mnist:test --attacks fgsm,pgd --eps 0.1,0.3 --workers 2',
     'advkit eval --model models/mnist-cnn/model.json --data mnist:test --eps 0.1,0.3 --out runs/s --shard 2/8   # then: advkit merge runs/s --out runs/s',
   ],
@@ -168,7 +201,7 @@ export const evalCommand = defineCommand({
     if (o.json) {
       print(JSON.stringify(summaryJson(report, out, files, verdict)));
     } else {
-      print(...summaryLines(report), '', `report: ${files.join(', ')}`);
+      print(...summaryLines(report), ...cascadeLines(report), '', `report: ${files.join(', ')}`);
     }
     if (verdict) {
       note(false, `advkit: ${verdict.message}`);
