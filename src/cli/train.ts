@@ -10,7 +10,7 @@ import { loadMnist } from '../data/index.js';
 import { loadClassifierFromFile } from '../model/load-node.js';
 import { ARCH_NAMES, type EpochRecord, TRAIN_METHODS, wongSmall } from '../train/index.js';
 import { trainRun } from '../train/run-node.js';
-import { prepareOutDir } from './checks.js';
+import { checkEpsilonsInRange, prepareOutDir } from './checks.js';
 import { defineCommand, note, pct, print, table, timestamp } from './command.js';
 import { number, oneOf, positiveInt, seedValue, text, toggle, UsageError, value } from './flags.js';
 import { runFlags, startBackend } from './options.js';
@@ -143,6 +143,8 @@ export const trainCommand = defineCommand({
     await prepareOutDir(out);
     if (o['held-out'] >= MNIST_TRAIN)
       throw new UsageError(`--held-out must be below ${MNIST_TRAIN}`);
+    // MNIST pixels are in [0, 1], and training crafts L∞ attacks there.
+    checkEpsilonsInRange([o.eps], 'linf', [0, 1], 28 * 28);
     await startBackend(o.backend, o.threads);
     let model: tf.LayersModel;
     if ((ARCH_NAMES as readonly string[]).includes(o.arch)) {

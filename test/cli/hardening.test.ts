@@ -250,6 +250,11 @@ describe('through the CLI: one line, exit 2', { concurrency: true }, () => {
       /--eps 1000000000 is larger than the bounds' range/,
     ],
     [
+      'train --eps 2 (MNIST is in [0, 1])',
+      () => ['train', '--eps', '2', '--out', tempDir()],
+      /--eps 2 is larger than the bounds' range hi − lo = 1/,
+    ],
+    [
       'train --resume without a checkpoint',
       () => ['train', '--resume', '--out', tempDir()],
       /--resume: there is no training checkpoint at .*checkpoint\.json; run without --resume first/,
