@@ -12,8 +12,9 @@
  *   files and folders, a folder set aside mid-swap) is removed, or put back,
  *   by the next write; temporaries of a process still running are kept.
  */
-import { existsSync, lstatSync, readdirSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, realpathSync } from 'node:fs';
 import {
+  copyFile,
   link,
   mkdir,
   open,
@@ -40,6 +41,19 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   }
 }
 
+/**
+ * The folder itself when `dir` is a symlink to one: renaming the link would
+ * replace the link, not the set in the folder it names.
+ */
+function realTarget(dir: string): string {
+  const abs = resolve(dir);
+  try {
+    return realpathSync(abs);
+  } catch {
+    return abs;
+  }
+}
+
 /** `name.tmp-PID-…` (a temporary) or `name.old-PID-…` (a folder set aside mid-swap). */
 const TEMPORARY = /^(.*)\.(tmp|old)-(\d+)-[0-9a-z]+$/;
 
@@ -61,7 +75,7 @@ function alive(pid: number): boolean {
  * one in, the new complete set (or else the old one) is moved back first.
  */
 export async function removeStaleTemporaries(dir: string): Promise<string[]> {
-  const target = resolve(dir);
+  const target = realTarget(dir);
   const parent = dirname(target);
   const base = basename(target);
   const removed: string[] = [];
@@ -105,11 +119,20 @@ function completeMarker(parent: string, name: string): boolean {
   return existsSync(join(parent, name, COMPLETE));
 }
 
-/** Hard-link `from` (a file, a link or a folder, recursively) at `to`. */
+/**
+ * Hard-link `from` (a file, a link or a folder, recursively) at `to`; a
+ * file system without hard links (or a file on another device) gets a copy.
+ */
 async function linkTree(from: string, to: string): Promise<void> {
   const st = lstatSync(from);
   if (st.isSymbolicLink()) return symlink(await readlink(from), to);
-  if (!st.isDirectory()) return link(from, to);
+  if (!st.isDirectory()) {
+    return link(from, to).catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPERM' || e.code === 'EXDEV' || e.code === 'ENOTSUP' || e.code === 'EMLINK')
+        return copyFile(from, to);
+      throw e;
+    });
+  }
   await mkdir(to);
   for (const name of await readdir(from)) await linkTree(join(from, name), join(to, name));
 }
@@ -134,7 +157,7 @@ export async function writeFileSetAtomic(
   dir: string,
   files: Record<string, string | Uint8Array>,
 ): Promise<string[]> {
-  const target = resolve(dir);
+  const target = realTarget(dir);
   const parent = dirname(target);
   await mkdir(parent, { recursive: true });
   await removeStaleTemporaries(target);

@@ -6,7 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
@@ -91,7 +99,7 @@ test('killed while writing a report set: the folder holds the old set or the new
   }
   assert.ok(gen > 0, `the writer finished some sets between kills (reached generation ${gen})`);
   console.log(
-    `# ${delays.length} kills: reached generation ${gen}; ${leftovers} temporaries left by killed writers, all removed`,
+    `${delays.length} kills: reached generation ${gen}; ${leftovers} temporaries left by killed writers, all removed`,
   );
 });
 
@@ -113,4 +121,16 @@ test("stale temporaries of a dead process are removed; a live one's are kept", a
     existsSync(path.join(dir, `report.md.tmp-${process.pid}-abc`)),
     'a live writer keeps its temporary',
   );
+});
+
+test('a report folder reached through a symlink keeps the link; the set lands in the folder it names', async () => {
+  const parent = mkdtempSync(path.join(tmpdir(), 'advkit-set-'));
+  const real = path.join(parent, 'real');
+  await writeFileSetAtomic(real, { 'report.json': '{"gen": 1}' });
+  const link = path.join(parent, 'link');
+  symlinkSync(real, link);
+  await writeFileSetAtomic(link, { 'report.json': '{"gen": 2}' });
+  assert.ok(lstatSync(link).isSymbolicLink(), 'still a link');
+  assert.equal(readFileSync(path.join(real, 'report.json'), 'utf8'), '{"gen": 2}');
+  assert.deepEqual(readdirSync(parent).sort(), ['link', 'real'], 'nothing left beside them');
 });
