@@ -16,27 +16,9 @@ import { AUTOATTACK_VERSIONS, type AutoAttackVersion } from '../src/eval/types.j
 import { setBackend } from '../src/index.js';
 import { loadClassifierFromFile } from '../src/model/load-node.js';
 import { writeReport } from '../src/report/write-node.js';
+import { stageTimer } from './stage-timer.js';
 
 const pct = (v: number | null) => (v === null ? 'n/a' : `${(100 * v).toFixed(1)} %`);
-
-/** Seconds per attack key, from the progress events (each phase lasts until the next starts). */
-export function stageTimer(): {
-  onProgress: (e: { phase: string; attack?: string }) => void;
-  seconds: Map<string, number>;
-} {
-  const seconds = new Map<string, number>();
-  let current: string | undefined;
-  let since = performance.now();
-  return {
-    seconds,
-    onProgress: (e) => {
-      const now = performance.now();
-      if (current) seconds.set(current, (seconds.get(current) ?? 0) + (now - since) / 1000);
-      current = e.phase === 'attack' ? e.attack : e.phase;
-      since = now;
-    },
-  };
-}
 
 async function run(): Promise<void> {
   const { values } = parseArgs({
