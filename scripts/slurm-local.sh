@@ -12,7 +12,11 @@ conf=$dir/slurm.conf
 stop_pidfile() {
   local f=$1
   if [ -s "$f" ]; then
-    kill "$(cat "$f")" 2>/dev/null || true
+    local pid
+    pid=$(cat "$f")
+    kill "$pid" 2>/dev/null || true
+    # Wait for it to exit, so that a cluster started next finds the ports free.
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
     rm -f "$f"
   fi
 }
