@@ -11,6 +11,7 @@ import { currentBackend } from '../backend/index.js';
 import { writeFileSetAtomic } from '../files/atomic.js';
 import { Classifier } from '../model/classifier.js';
 import { checksumModelFiles, fileSaveHandler } from '../model/io-node.js';
+import { checkOptionKeys } from '../options.js';
 import { fileCheckpointStore } from './checkpoint-node.js';
 import type { AdversarialTrainOptions, TrainingData } from './options.js';
 import { type FinalEvaluationOptions, finalEvaluation, type TrainingReport } from './report.js';
@@ -45,7 +46,20 @@ function firstN(d: TrainingData, n: number, perExample: number): TrainingData {
   };
 }
 
+const TRAIN_RUN_KEYS: { [K in keyof Required<TrainRunOptions>]: true } = {
+  train: true,
+  trainName: true,
+  test: true,
+  testName: true,
+  attackLimit: true,
+  evaluation: true,
+  out: true,
+  training: true,
+  log: true,
+};
+
 export async function trainRun(model: tf.LayersModel, o: TrainRunOptions): Promise<TrainingReport> {
+  checkOptionKeys(o, Object.keys(TRAIN_RUN_KEYS), 'trainRun options');
   const log = o.log ?? (() => {});
   const result = await adversarialTrain(model, o.train, {
     ...o.training,

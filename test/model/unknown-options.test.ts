@@ -28,6 +28,7 @@ import {
   PGD,
   saveModelFiles,
   setBackend,
+  trainRun,
 } from '../../src/node.js';
 import { linearModel } from '../fixtures.js';
 
@@ -177,6 +178,19 @@ const TABLE: [string, () => unknown, string, string][] = [
       ),
     'step',
     'steps',
+  ],
+  [
+    'trainRun',
+    () =>
+      trainRun(tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [1] })] }), {
+        train: { images: new Float32Array(1), labels: [0] },
+        trainName: 'one',
+        out: folder,
+        training: { method: 'standard' },
+        output: 'x',
+      } as never),
+    'output',
+    'out',
   ],
   [
     'loadImageFolder',
