@@ -133,6 +133,27 @@ describe('shards merge to the unsharded report', () => {
     assert.equal(empty.length, 3, 'three shards have no batch');
     assert.deepEqual(results(await mergeParts(model, suite, nine, opts())), reference);
   });
+
+  it('200 shards over 6 batches (194 empty parts) merge to the same report', async () => {
+    const many = await shards(200);
+    assert.equal(many.filter((p) => p.part.columns.clean.index.length > 0).length, 6);
+    assert.deepEqual(results(await mergeParts(model, suite, many, opts())), reference);
+  });
+
+  it('a per-example column that mergeColumns does not carry fails the merge instead of vanishing', async () => {
+    const extended = four.map(({ location, part }) => {
+      const p = structuredClone(part);
+      const diagnostics = p.columns.diagnostics as typeof p.columns.diagnostics & {
+        extra: number[];
+      };
+      diagnostics.extra = p.columns.clean.index.map(() => 1);
+      return { location, part: p };
+    });
+    await assert.rejects(
+      () => mergeParts(model, suite, extended, opts()),
+      /dropped the per-example columns columns\.diagnostics\.extra: mergeColumns/,
+    );
+  });
 });
 
 describe('bad sets of parts are refused, naming the part', () => {
