@@ -298,7 +298,22 @@ test('a topology declaring a huge layer over small weights fails before TF.js al
   await assert.rejects(
     loadClassifierFromFile(huge.json),
     modelLoadError(
-      /layer dense_Dense\d+ \(Dense\) declares kernel \[\?, 50000000\] but the weightsManifest has dense_Dense\d+\/kernel \[8, 3\]/,
+      /layer dense_Dense\d+ \(Dense\) declares kernel \[8, 50000000\] for an input of shape \[8\] but the weightsManifest has dense_Dense\d+\/kernel \[8, 3\]/,
+    ),
+  );
+  assert.equal(tf.memory().numBytes, before, 'nothing allocated');
+
+  // An input declared 10000 × 10000: the Dense after Flatten would be 10⁸ × 3.
+  const wide = await copyWith((m) => {
+    const layers = (
+      m.modelTopology as { config: { layers: { config: { batch_input_shape?: unknown } }[] } }
+    ).config.layers;
+    layers[0].config.batch_input_shape = [null, 10000, 10000, 1];
+  });
+  await assert.rejects(
+    loadClassifierFromFile(wide.json),
+    modelLoadError(
+      /layer dense_Dense\d+ \(Dense\) declares kernel \[49980002, 3\] for an input of shape \[49980002\] but the weightsManifest has dense_Dense\d+\/kernel \[8, 3\]/,
     ),
   );
   assert.equal(tf.memory().numBytes, before, 'nothing allocated');
@@ -312,7 +327,7 @@ test('a topology declaring a huge layer over small weights fails before TF.js al
   });
   await assert.rejects(
     loadClassifierFromFile(renamed.json),
-    modelLoadError(/need at least 50000018 parameters but the weightsManifest holds 47/),
+    modelLoadError(/need at least 400000018 parameters but the weightsManifest holds 47/),
   );
   assert.equal(tf.memory().numBytes, before, 'nothing allocated');
 });
@@ -332,4 +347,49 @@ test('a manifest declaring more bytes than its files hold fails before any file 
     fileLoadHandler(negative.json).load!(),
     modelLoadError(/no valid weightsManifest/),
   );
+});
+
+test('models of every layer kind the shape check follows load as before (no false refusal)', async () => {
+  const L = tf.layers;
+  const nets = [
+    [
+      L.conv2d({ inputShape: [13, 11, 3], filters: 4, kernelSize: 3, strides: 2, padding: 'same' }),
+      L.batchNormalization(),
+      L.reLU(),
+      L.depthwiseConv2d({ kernelSize: [3, 2], depthMultiplier: 2, padding: 'valid' }),
+      L.separableConv2d({ filters: 5, kernelSize: 2, dilationRate: 1 }),
+      L.zeroPadding2d({
+        padding: [
+          [1, 2],
+          [0, 3],
+        ],
+      }),
+      L.averagePooling2d({ poolSize: 2, strides: 1 }),
+      L.maxPooling2d({ poolSize: 3, padding: 'same' }),
+      L.conv2d({ filters: 3, kernelSize: 2, dilationRate: 2, padding: 'same' }),
+      L.flatten(),
+      L.dropout({ rate: 0.1 }),
+      L.dense({ units: 6 }),
+      L.reshape({ targetShape: [2, 3] }),
+      L.dense({ units: 4, useBias: false }),
+      L.flatten(),
+      L.dense({ units: 3 }),
+    ],
+    [
+      L.zeroPadding2d({ inputShape: [9, 9, 1], padding: 2 }),
+      L.conv2d({ filters: 2, kernelSize: 4, strides: 3 }),
+      L.globalAveragePooling2d({}),
+      L.dense({ units: 3, activation: 'softmax' }),
+    ],
+    [L.dense({ inputShape: [4, 5], units: 2 }), L.flatten(), L.dense({ units: 3 })],
+  ];
+  for (const [i, layers] of nets.entries()) {
+    const net = tf.sequential({ layers });
+    const dir = path.join(tmp(), `kind-${i}`);
+    await net.save(fileSaveHandler(dir));
+    const loaded = await tf.loadLayersModel(fileLoadHandler(path.join(dir, 'model.json')));
+    assert.equal(loaded.countParams(), net.countParams(), `net ${i}: the same weights`);
+    net.dispose();
+    loaded.dispose();
+  }
 });
