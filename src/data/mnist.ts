@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { InputError, LoadError } from '../errors.js';
+import { checkOptionKeys } from '../options.js';
 import type { Dataset } from './dataset.js';
 
 export interface MnistOptions {
@@ -58,7 +59,15 @@ function readIdx(file: string, magic: number, header: number): Buffer {
   return buf;
 }
 
+const MNIST_OPTION_KEYS: { [K in keyof Required<MnistOptions>]: true } = {
+  limit: true,
+  offset: true,
+  digits: true,
+  dir: true,
+};
+
 function checkOptions(split: string, o: MnistOptions): void {
+  checkOptionKeys(o, Object.keys(MNIST_OPTION_KEYS), 'loadMnist options');
   if (split !== 'train' && split !== 'test') {
     throw new InputError(
       'INVALID_OPTION',

@@ -25,6 +25,7 @@ import {
   loadClassifierFromFile,
   loadClassifierFromUrl,
   loadImageFolder,
+  loadMnist,
   PGD,
   saveModelFiles,
   setBackend,
@@ -192,6 +193,7 @@ const TABLE: [string, () => unknown, string, string][] = [
     'output',
     'out',
   ],
+  ['loadMnist', () => loadMnist('test', { count: 5 } as never), 'count', 'limit'],
   [
     'loadImageFolder',
     () => loadImageFolder(folder, { shape: [2, 2, 1], labelCsv: 'x.csv' } as never),
