@@ -94,15 +94,19 @@ def compare_individual(report, ref, eps):
             continue
         res = pick_eps(att['results'], eps, f'advkit attack {att["name"]}')
         ref_b = indiv[name]['broken']
-        pairs = [(ex['success'], ref_b[ex['index']]) for ex in res['examples']
+        pairs = [(ex['index'], ex['success'], ref_b[ex['index']]) for ex in res['examples']
                  if ex['index'] < len(ref_b) and clean[ex['index']] and ex['cleanPrediction'] == ex['label']]
         if not pairs:
             continue
-        both = sum(a and r for a, r in pairs)
-        r = sum(r and not a for a, r in pairs)
-        a = sum(a and not r for a, r in pairs)
+        both = sum(a and r for _, a, r in pairs)
+        only_ref = [i for i, a, r in pairs if r and not a]
+        only_adv = [i for i, a, r in pairs if a and not r]
         print(f'{att["name"]} vs reference {name} alone, eps {res["epsilon"]}:')
-        print(row(name, both, r, a, len(pairs)))
+        print(row(name, both, len(only_ref), len(only_adv), len(pairs)))
+        if only_ref:
+            print(f'    only reference: {only_ref[:30]}')
+        if only_adv:
+            print(f'    only advkit: {only_adv[:30]}')
 
 
 def main():
