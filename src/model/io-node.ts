@@ -3,6 +3,9 @@
  * (layers-model or graph-model format) with its weight shards, one that
  * writes `model.json` + `weights.bin` atomically, the format test, and the
  * model checksum reports quote (the same sha256 as `checksumArtifacts`).
+ * A model.json is untrusted: its weight paths stay inside its folder, only
+ * regular files are read, sizes are checked before reading, and the
+ * topology is checked against the manifest before TF.js builds it.
  *
  *   const net = await tf.loadLayersModel(fileLoadHandler('models/mnist-cnn/model.json'));
  *   await net.save(fileSaveHandler('out/my-model'));
