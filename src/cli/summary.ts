@@ -91,8 +91,8 @@ export function summaryLines(report: EvaluationReport): string[] {
     }
   }
   const lines = [
-    `model ${report.model.name} (sha256 ${report.model.checksum?.slice(0, 12) ?? 'unknown'}…, ${report.model.mode} mode)`,
-    `data ${report.data.source}: ${report.data.examples} examples${report.data.notes ? ` — ${report.data.notes}` : ''}`,
+    `model ${report.model.name} (sha256 ${report.model.checksum?.slice(0, 12) ?? 'unknown'}…, ${report.model.mode} mode, output ${report.model.output}${report.model.outputDetection ? `: ${report.model.outputDetection}` : ''})`,
+    `data ${report.data.source}: ${report.data.examples} examples${report.data.classesCovered ? ` of ${report.data.classesCovered.length} of the model's ${report.model.numClasses} classes (${report.data.classesCovered.map((c) => c.label).join(', ')})` : ''}${report.data.notes ? ` — ${report.data.notes}` : ''}`,
     `threat model ${tm.normLabel}, bounds [${tm.bounds.join(', ')}], ${tm.goalDescription}, seed ${report.seed}`,
     `clean accuracy ${pct(clean.value ?? Number.NaN)} (${clean.numerator}/${clean.denominator})`,
     '',

@@ -57,6 +57,8 @@ describe('advkit eval on a folder of one class', () => {
     const out = tempDir();
     const r = await run(data, out);
     assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /3 examples of 1 of the model's 5 classes \(2\)/);
+    assert.match(r.stdout, /output logits: last layer .* is not a softmax/);
     const report = JSON.parse(readFileSync(path.join(out, 'report.json'), 'utf8'));
     assert.equal(report.data.examples, 3);
     assert.deepEqual(report.data.classesCovered, [{ label: 2, name: '2', examples: 3 }]);
