@@ -61,7 +61,7 @@ test('killed while writing a report set: the folder holds the old set or the new
   writeFileSync(path.join(dir, 'checkpoint.json'), '{"kept": true}');
   let gen = 0;
   let leftovers = 0;
-  const delays = [0, 15, 40, 70, 110, 160, 230, 330, 450];
+  const delays = [0, 30, 80, 150, 250, 400];
   for (const ms of delays) {
     await killAfter(dir, gen, ms);
     assert.ok(
