@@ -97,6 +97,7 @@ export function reportJson(): Record<string, unknown> | undefined {
       target: a.target ?? null,
       success: a.success,
       distance: a.distance,
+      ...(a.queries !== undefined ? { queries: a.queries } : {}),
       norms: a.norms,
       lossBefore: a.lossBefore,
       lossAfter: a.lossAfter,

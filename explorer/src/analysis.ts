@@ -31,6 +31,8 @@ export interface Analysis {
   linearActual: number;
   /** ‖δ‖ in the attack's norm, as the library reports it. */
   distance: number;
+  /** Model queries spent, for a query-based attack (Square). */
+  queries?: number;
   norms: { linf: number; l2: number; l1: number };
   /** Fraction of zero gradient coordinates (gradient-masking hint). */
   zeroGrad: number;
@@ -107,6 +109,7 @@ export async function analyse(
     firstOrder: lossBefore + sign * s.eps * gradDual,
     linearActual: lossBefore + gDotDelta,
     distance: r.distance[0],
+    ...(r.queries ? { queries: r.queries[0] } : {}),
     norms: { linf: nInf, l2: n2, l1: n1 },
     zeroGrad,
     xAdv: r.xAdv,

@@ -67,6 +67,7 @@ export function settings(): AttackSettings {
     relStep: num('rel-step') > 0 ? num('rel-step') : 0.25,
     restarts: Math.max(1, Math.round(num('restarts')) || 1),
     decay: Math.max(0, num('decay') || 0),
+    queries: Math.max(1, Math.round(num('queries')) || 1),
     seed: Math.max(0, Math.round(num('seed')) || 0),
   };
 }
@@ -76,6 +77,9 @@ export function showAttackRows(resetStep: boolean): void {
   $('iter-row').hidden = !p.steps && p.relStep === undefined;
   $('steps').hidden = !p.steps;
   document.querySelector<HTMLElement>('label[for=steps]')!.hidden = !p.steps;
+  $('rel-step').hidden = p.relStep === undefined;
+  document.querySelector<HTMLElement>('label[for=rel-step]')!.hidden = p.relStep === undefined;
+  $('square-row').hidden = !p.queries;
   $('pgd-row').hidden = !p.restarts;
   $('mi-row').hidden = !p.decay;
   $('target-row').hidden = val('goal') !== 'targeted';

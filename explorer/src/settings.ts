@@ -15,8 +15,8 @@ import {
   UNTARGETED,
 } from 'advkit';
 
-/** The attacks the explorer offers (APGD is left to the CLI). */
-export type ExplorerAttack = Exclude<AttackName, 'apgd'>;
+/** The attacks the explorer offers (APGD-CE and FAB-T are left to the CLI and the suite). */
+export type ExplorerAttack = Exclude<AttackName, 'apgd' | 'fab-t'>;
 
 export interface AttackSettings {
   attack: ExplorerAttack;
@@ -30,13 +30,22 @@ export interface AttackSettings {
   relStep: number;
   restarts: number;
   decay: number;
+  /** Square's query budget per restart. */
+  queries: number;
   seed: number;
 }
 
 /** Which controls an attack uses, and its step-size default (× ε). */
 export const ATTACK_PARAMS: Record<
   ExplorerAttack,
-  { steps: boolean; relStep?: number; restarts: boolean; decay: boolean; label: string }
+  {
+    steps: boolean;
+    relStep?: number;
+    restarts: boolean;
+    decay: boolean;
+    queries?: boolean;
+    label: string;
+  }
 > = {
   fgsm: { steps: false, restarts: false, decay: false, label: 'FGSM' },
   'fgsm-rs': { steps: false, relStep: 1.25, restarts: false, decay: false, label: 'FGSM-RS' },
@@ -44,6 +53,9 @@ export const ATTACK_PARAMS: Record<
   bim: { steps: true, relStep: 0.25, restarts: false, decay: false, label: 'BIM' },
   pgd: { steps: true, relStep: 0.25, restarts: true, decay: false, label: 'PGD' },
   mifgsm: { steps: true, relStep: 0.1, restarts: false, decay: true, label: 'MI-FGSM' },
+  // APGD-T sets its own step size (2ε, halved at checkpoints).
+  'apgd-t': { steps: true, restarts: true, decay: false, label: 'APGD-T' },
+  square: { steps: false, restarts: true, decay: false, queries: true, label: 'Square' },
 };
 
 export function goalOf(s: AttackSettings): Goal {
@@ -78,6 +90,10 @@ export function buildAttack(s: AttackSettings): Attack {
         relStepSize: s.relStep,
         decay: s.decay,
       });
+    case 'apgd-t':
+      return createAttack('apgd-t', { ...common, steps: s.steps, restarts: s.restarts });
+    case 'square':
+      return createAttack('square', { ...common, queries: s.queries, restarts: s.restarts });
   }
 }
 
@@ -111,7 +127,10 @@ export function settingsReport(c: ReportContext): Record<string, unknown> {
           ? { kind: 'fixed', target: s.targetClass }
           : { kind: s.targetRule }
         : null,
-    gradientPath: `cross-entropy gradient w.r.t. the pixel-space input, through preprocessing: ${c.model.info.preprocessing}`,
+    gradientPath:
+      s.attack === 'square'
+        ? `none: Square queries the logits only (preprocessing: ${c.model.info.preprocessing})`
+        : `${s.attack === 'apgd-t' ? 'targeted DLR' : 'cross-entropy'} gradient w.r.t. the pixel-space input, through preprocessing: ${c.model.info.preprocessing}`,
     clipping: attack.clipping,
     modelMode: c.model.info.mode,
     seed: s.seed,

@@ -47,6 +47,12 @@ export async function showAnalysis(
   const pn = $('pert-norm');
   pn.textContent = `${fmt(a.distance, 5)} (${getNorm(s.norm).label}, ε = ${fmt(s.eps)})`;
   pn.dataset.value = String(a.distance);
+  const q = $('queries-used');
+  q.textContent =
+    a.queries === undefined
+      ? '– (a gradient attack: no query budget)'
+      : `${a.queries} of ${s.queries * s.restarts} (the clean check included; a fooled image stops being queried)`;
+  q.dataset.value = a.queries === undefined ? '' : String(a.queries);
   numberTable($('norms'), [
     ['‖δ‖∞', fmt(a.norms.linf, 5)],
     ['‖δ‖₂', fmt(a.norms.l2, 5)],

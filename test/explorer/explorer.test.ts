@@ -256,6 +256,37 @@ describe('explorer in headless Chromium', { skip: SKIP, timeout: 150_000 }, () =
     await page.selectOption('#attack', 'fgsm');
   });
 
+  test('Square shows its query count; APGD-T runs on the same sample', async () => {
+    const ready = (label: string) =>
+      page.waitForFunction(
+        (l) => {
+          const v = document.getElementById('verdict')?.textContent ?? '';
+          const st = document.getElementById('status')?.dataset.state;
+          return st === 'ready' && v.startsWith(`${l} (untargeted`);
+        },
+        label,
+        { timeout: 60_000 },
+      );
+    await page.selectOption('#attack', 'square');
+    await ready('Square');
+    assert.equal(await page.isHidden('#square-row'), false, 'Square has a query budget control');
+    const q = Number(await page.getAttribute('#queries-used', 'data-value'));
+    assert.ok(q >= 1 && q <= 1000, `Square's queries shown: ${q} (budget 1000)`);
+    const s = await shown(page);
+    assert.ok(s.norm <= s.eps + 1e-6, `Square's ‖δ‖∞ ${s.norm} within ε = ${s.eps}`);
+    await page.selectOption('#attack', 'apgd-t');
+    await ready('APGD-T');
+    assert.equal(
+      await page.getAttribute('#queries-used', 'data-value'),
+      '',
+      'no queries for APGD-T',
+    );
+    assert.ok(await page.isHidden('#square-row'), 'APGD-T has no query budget control');
+    assert.ok(await page.isHidden('#rel-step'), 'APGD-T sets its own step size');
+    await page.screenshot({ path: path.join(SHOTS, 'apgd-t-sample.png'), fullPage: true });
+    await page.selectOption('#attack', 'fgsm');
+  });
+
   test('an uploaded photo of a dark digit on paper is inverted and attacked', async () => {
     // Sample 0 as dark ink on white paper, at 56×56: the page must resize it
     // to the model's 28×28×1 and invert it to MNIST's light-on-dark.
