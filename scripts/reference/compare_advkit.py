@@ -10,10 +10,10 @@ REFERENCE.json is what run_autoattack.py wrote.
   `brokenBy` is compared with the reference suite's `broken_by`: per stage, the
   examples both broke at that stage, only the reference, only advkit; then
   overall (broken by any stage).
-- Each attack report of advkit whose name matches a reference attack run alone
+- Otherwise (advkit's attacks run alone, e.g. `--attacks apgd,apgd-t,fab-t,square`)
+  each attack report whose name matches a reference attack run alone
   (`--mode individual`) is compared on its per-example `success` over the
-  clean-correct examples. In a cascade report these per-attack records cover
-  only the examples that stage attacked, so the comparison is over those.
+  clean-correct examples.
 Examples are matched by their position in the MNIST test set; only positions
 present in both files count.
 """
@@ -122,9 +122,14 @@ def main():
     if args.eps is not None and abs(args.eps - ref['epsilon']) > 1e-9:
         fail(f'the reference ran at eps {ref["epsilon"]}, not {args.eps}')
     eps = args.eps if args.eps is not None else ref['epsilon']
-    if report.get('cascade') and 'suite' in ref:
+    if report.get('cascade'):
+        if 'suite' not in ref:
+            fail('the advkit report is a cascade but the reference file has no suite (run it with --mode suite or both)')
+        # A cascade's per-attack records carry the earlier stages' successes, so they
+        # are not single-attack results: only the stage-by-stage comparison applies.
         compare_cascade(report, ref, eps)
-    compare_individual(report, ref, eps)
+    else:
+        compare_individual(report, ref, eps)
 
 
 if __name__ == '__main__':
