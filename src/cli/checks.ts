@@ -7,7 +7,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { access, mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { writeFileAtomic } from '../files/atomic.js';
+import { removeStaleTemporaries, writeFileAtomic } from '../files/atomic.js';
 import { largestDistance } from '../threat-model/bounds.js';
 import { UsageError } from './flags.js';
 
@@ -26,12 +26,15 @@ function timeout(ms: number, what: string): { promise: Promise<never>; cancel():
 /**
  * Create `dir` (and its missing parents, one by one: Node's recursive mkdir
  * loops forever under /proc) and check it is a writable folder, within
- * `OUT_DIR_TIMEOUT_MS`. Every failure is one UsageError naming `--flag`.
+ * `OUT_DIR_TIMEOUT_MS`, after removing the temporaries a killed run left
+ * there. Every failure is one UsageError naming `--flag`.
  */
 export async function prepareOutDir(dir: string, flag = 'out'): Promise<string> {
   const abs = path.resolve(dir);
   const where = `--${flag} ${dir}`;
   const make = async () => {
+    // First what a killed run left: its temporaries, or the folder it had set aside mid-swap.
+    await removeStaleTemporaries(abs).catch(() => undefined);
     const missing: string[] = [];
     let at = abs;
     for (;;) {

@@ -7,7 +7,7 @@
  * through the CLI for the one-line, exit-2 contract.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
@@ -276,4 +276,21 @@ describe('through the CLI: one line, exit 2', { concurrency: true }, () => {
     );
     assert.ok(r.stderr.split('\n').length > 3, `more than the one line:\n${r.stderr}`);
   });
+});
+
+test('the next run first removes what a killed run left, and puts a folder set aside mid-swap back', async () => {
+  const parent = tempDir();
+  const dir = path.join(parent, 'run');
+  const dead = 4194305; // above Linux's pid_max ceiling: never a running process
+  mkdirSync(path.join(parent, `run.old-${dead}-abc`));
+  writeFileSync(path.join(parent, `run.old-${dead}-abc`, 'report.json'), '{"gen": 1}');
+  mkdirSync(path.join(parent, `run.tmp-${dead}-abc`));
+  writeFileSync(path.join(parent, `run.tmp-${dead}-abc`, 'report.json'), '{"gen": 2, "half": ');
+  await prepareOutDir(dir);
+  assert.equal(
+    readFileSync(path.join(dir, 'report.json'), 'utf8'),
+    '{"gen": 1}',
+    'the old set is back',
+  );
+  assert.deepEqual(readdirSync(parent), ['run'], 'the unfinished new set is gone');
 });
