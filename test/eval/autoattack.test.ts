@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { setBackend } from '../../src/backend/index.js';
+import { attacksOrPreset } from '../../src/cli/options.js';
 import { loadMnist } from '../../src/data/index.js';
 import {
   type EvaluationReport,
@@ -114,6 +115,16 @@ describe('presets and their checks', () => {
         e instanceof InputError && /suite.cascade must be true or false/.test(e.message),
     );
   });
+});
+
+it('advkit eval --attacks: a preset alone is the cascade; inside a list it is a usage error', () => {
+  assert.equal(attacksOrPreset('AutoAttack', 'attacks'), 'autoattack');
+  assert.deepEqual(attacksOrPreset('fgsm,apgd-t', 'attacks'), ['fgsm', 'apgd-t']);
+  assert.throws(() => attacksOrPreset('fgsm,autoattack', 'attacks'), /is a whole suite/);
+  assert.throws(
+    () => attacksOrPreset('autoatack', 'attacks'),
+    /unknown attack "autoatack".*one preset: autoattack, autoattack-fast, autoattack-rand/,
+  );
 });
 
 describe('the cascade on a small CNN', () => {
