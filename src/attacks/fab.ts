@@ -30,7 +30,8 @@
  * unchanged (not a success). As in AutoAttack, an example leaves the search
  * once it has an adversarial within ε, so the next targets and restarts run
  * only on the rest, and `distance` is the norm of the first such run's
- * smallest adversarial, not the minimum over all targets.
+ * smallest adversarial, not the minimum over all targets. Each ε of a call
+ * runs its own search.
  *
  *   const [r] = await new FABT({ norm: 'linf' }).run(model, { x, labels }, [0.3]);
  *   // r.success[i]: an adversarial within 0.3 was found; r.distance[i] is its norm
