@@ -18,6 +18,7 @@ import { evaluate } from '../../eval/index.js';
 import type { EvaluationReport, Suite } from '../../eval/types.js';
 import { workerThreads } from '../../eval/workers-node.js';
 import { loadClassifierFromFile } from '../../model/load-node.js';
+import { prepareOutDir } from '../checks.js';
 import { defineCommand, note, pct, print, table, timestamp } from '../command.js';
 import { positiveInt, text, toggle, value } from '../flags.js';
 import { mainThreads, runFlags, startBackend, workersFlag } from '../options.js';
@@ -93,6 +94,7 @@ export const demo = defineCommand({
   async run(o) {
     await startBackend(o.backend, mainThreads(o));
     const out = o.out ?? path.join('advkit-out', `demo-${timestamp()}`);
+    await prepareOutDir(out);
     const names = ['mnist-cnn', 'mnist-robust'].filter(
       (n, i) => i === 0 || (!o['cnn-only'] && existsSync(path.join(MODELS_DIR, n, 'model.json'))),
     );
