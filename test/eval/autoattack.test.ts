@@ -2,8 +2,8 @@
  * The AutoAttack-style cascade (`suite.attacks: 'autoattack'`, `suite.cascade`):
  * presets and their checks, the ensemble never weaker than any member per
  * example, gradient masking caught by Square (BLACK_BOX_BEATS_WHITE_BOX), a
- * random model (RANDOMIZED_MODEL), resume and worker threads giving the same
- * report, the stage table and the RobustBench summary.
+ * random model (RANDOMIZED_MODEL), resume, worker threads and shards giving
+ * the same report, the stage table and the RobustBench summary.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -16,7 +16,11 @@ import { loadMnist } from '../../src/data/index.js';
 import {
   type EvaluationReport,
   evaluate,
+  evaluateShard,
   memoryCheckpoint,
+  mergeParts,
+  type NamedPart,
+  partFileName,
   type Suite,
   type SuiteAttack,
 } from '../../src/eval/index.js';
@@ -356,7 +360,7 @@ it('EOT: averaging samples of a deterministic gradient changes nothing; on a ran
   net.dispose();
 });
 
-describe('resume and worker threads on models/mnist-robust', () => {
+describe('resume, worker threads and shards on models/mnist-robust', () => {
   let model: Classifier;
   let checksum: string;
   const data = loadMnist('test', { limit: 24 });
@@ -395,6 +399,20 @@ describe('resume and worker threads on models/mnist-robust', () => {
     });
     assert.equal(resumed.resumed, true);
     assert.deepEqual(results(resumed), results(serial));
+  });
+
+  it('three shards, merged, give the same report', async () => {
+    const parts: NamedPart[] = [];
+    for (let index = 0; index < 3; index++) {
+      const part = await evaluateShard(model, data, suite, {
+        ...opts,
+        modelChecksum: checksum,
+        shard: { index, count: 3 },
+      });
+      parts.push({ location: partFileName(part.shard), part: JSON.parse(JSON.stringify(part)) });
+    }
+    const merged = await mergeParts(model, suite, parts, { ...opts, modelChecksum: checksum });
+    assert.deepEqual(results(merged), results(serial));
   });
 
   it('two worker threads give the same report', async () => {
