@@ -40,7 +40,8 @@ import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.js';
 import { exampleRng, Stream } from '../threat-model/rng.js';
 import { rankedTargets } from './apgd-t.js';
-import { type PlaneNorm, planeScratch, projectOntoPlaneInBox } from './fab-projection.js';
+import type { PlaneNorm } from './fab-projection.js';
+import { fabStepper, randomNear, rowDistance } from './fab-step.js';
 import { type AttackContext, type BaseOptions, FixedEpsilonAttack } from './fixed-epsilon.js';
 import { objectiveGradient } from './gradient.js';
 import { checkPositive } from './step-size.js';
@@ -187,17 +188,29 @@ export class FABT extends FixedEpsilonAttack {
     const m = active.length;
     const shape = ctx.x.shape.slice(1) as [number, number, number];
     const d = shape[0] * shape[1] * shape[2];
-    const linf = this.norm === 'linf';
     const x0 = new Float32Array(m * d);
     for (const [j, i] of active.entries()) x0.set(x0All.subarray(i * d, (i + 1) * d), j * d);
+    const [lo, hi] = ctx.model.bounds;
+    const norm = this.norm as PlaneNorm;
+    // Restarts after the first start ε/2 from x (the reference's min(‖best‖, ε)/2
+    // with no best yet in the run).
     const x1 =
-      restart === 0 ? Float32Array.from(x0) : this.randomStart(ctx, x0, active, eps, round);
+      restart === 0
+        ? Float32Array.from(x0)
+        : randomNear(
+            x0,
+            active.map((i) => exampleRng(ctx.seed, ctx.indices[i], Stream.start, round)),
+            norm,
+            eps / 2,
+            lo,
+            hi,
+          );
     const found: Found = { adv: new Float32Array(m * d), norm: new Float64Array(m).fill(Infinity) };
     const labelOf = active.map((i) => ctx.labels[i]);
     const success = (p: number, j: number) => (ctx.targets ? p === targets[j] : p !== labelOf[j]);
     const sameModel = ctx.attacker === ctx.model;
     let movedBefore = 0;
-    const stepper = this.stepper(ctx, d);
+    const stepper = fabStepper({ norm, lo, hi, alphaMax: this.alphaMax, eta: this.eta }, d);
     let at = await boundaryAt(ctx, x1, shape, labelOf, targets);
     for (let k = 0; k < this.steps; k++) {
       for (let j = 0; j < m; j++) stepper(x0, x1, j, at.grad, at.gap[j]);
@@ -209,12 +222,7 @@ export class FABT extends FixedEpsilonAttack {
       for (let j = 0; j < m; j++) {
         if (!success(pred[j], j)) continue;
         const row = j * d;
-        let size = 0;
-        for (let i = row; i < row + d; i++) {
-          const a = Math.abs(x1[i] - x0[i]);
-          size = linf ? Math.max(size, a) : size + a * a;
-        }
-        if (!linf) size = Math.sqrt(size);
+        const size = rowDistance(norm, x1, x0, j, d);
         if (size < found.norm[j]) {
           found.norm[j] = size;
           found.adv.set(x1.subarray(row, row + d), row);
@@ -246,68 +254,6 @@ export class FABT extends FixedEpsilonAttack {
       at = next;
     }
     return found;
-  }
-
-  /**
-   * The FAB step of row j, in place: project x1 and x0 onto the linearised
-   * boundary inside the box, and move to the α-mix of the two projections,
-   * each extrapolated by η.
-   */
-  private stepper(
-    ctx: AttackContext,
-    d: number,
-  ): (x0: Float32Array, x1: Float32Array, j: number, grad: Float32Array, gap: number) => void {
-    const [lo, hi] = ctx.model.bounds;
-    const norm = this.norm as PlaneNorm;
-    const scratch = planeScratch(d);
-    const d1 = new Float64Array(d);
-    const d2 = new Float64Array(d);
-    return (x0, x1, j, grad, gap) => {
-      const row = j * d;
-      const p = x1.subarray(row, row + d);
-      const o = x0.subarray(row, row + d);
-      const w = grad.subarray(row, row + d);
-      // The linearised boundary's value at x1 is the gap itself; at x0 it
-      // differs by ⟨w, x0 − x1⟩ (no b = ⟨w, x1⟩ − gap to lose digits to).
-      let atOrigin = gap;
-      for (let i = 0; i < d; i++) atOrigin += w[i] * (o[i] - p[i]);
-      const a1 = Math.max(projectOntoPlaneInBox(norm, p, w, gap, lo, hi, d1, scratch), 1e-8);
-      const a2 = Math.max(projectOntoPlaneInBox(norm, o, w, atOrigin, lo, hi, d2, scratch), 1e-8);
-      const alpha = Math.min(Math.max(a1 / (a1 + a2), 0), this.alphaMax);
-      for (let i = 0; i < d; i++) {
-        const v = (p[i] + this.eta * d1[i]) * (1 - alpha) + (o[i] + this.eta * d2[i]) * alpha;
-        p[i] = Math.min(Math.max(v, lo), hi);
-      }
-    };
-  }
-
-  /** x0 plus a seeded random direction scaled to norm ε/2, clipped to the bounds. */
-  private randomStart(
-    ctx: AttackContext,
-    x0: Float32Array,
-    active: number[],
-    eps: number,
-    round: number,
-  ): Float32Array {
-    const d = x0.length / active.length;
-    const [lo, hi] = ctx.model.bounds;
-    const out = new Float32Array(x0.length);
-    const dir = new Float64Array(d);
-    for (const [j, i] of active.entries()) {
-      const rng = exampleRng(ctx.seed, ctx.indices[i], Stream.start, round);
-      let size = 0;
-      for (let c = 0; c < d; c++) {
-        dir[c] = this.norm === 'linf' ? 2 * rng.next() - 1 : rng.normal();
-        size = this.norm === 'linf' ? Math.max(size, Math.abs(dir[c])) : size + dir[c] * dir[c];
-      }
-      if (this.norm !== 'linf') size = Math.sqrt(size);
-      const scale = size > 0 ? eps / 2 / size : 0;
-      for (let c = 0; c < d; c++) {
-        const v = x0[j * d + c] + dir[c] * scale;
-        out[j * d + c] = Math.min(Math.max(v, lo), hi);
-      }
-    }
-    return out;
   }
 
   describe(): AttackDescription {
