@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { planeScratch, projectOntoPlaneInBox } from '../../src/attacks/fab-projection.js';
+import { randomNear, rowDistance } from '../../src/attacks/fab-step.js';
 import {
   AdvkitError,
   Classifier,
@@ -120,6 +121,25 @@ describe('projection onto a hyperplane inside the box', () => {
       }
     }
   });
+});
+
+test('restart points lie at distance radius from x (before clipping) and inside the bounds', () => {
+  const d = 50;
+  const x0 = new Float32Array(3 * d).fill(0.5);
+  x0.fill(0.98, 2 * d); // row 2 sits near the top of the box: clipping binds there
+  for (const norm of ['linf', 'l2'] as const) {
+    const rngs = [1, 2, 3].map((s) => createRng(s));
+    const x1 = randomNear(x0, rngs, norm, 0.1, 0, 1);
+    for (const j of [0, 1]) {
+      const r = rowDistance(norm, x1, x0, j, d);
+      assert.ok(Math.abs(r - 0.1) < 1e-6, `${norm} row ${j}: distance ${r}, expected 0.1`);
+    }
+    assert.ok(rowDistance(norm, x1, x0, 2, d) <= 0.1 + 1e-6, `${norm} row 2 beyond the radius`);
+    assert.ok(
+      x1.every((v) => v >= 0 && v <= 1),
+      `${norm}: a coordinate left [0, 1]`,
+    );
+  }
 });
 
 describe('FAB-T on linear models (closed-form minimal perturbation)', () => {
