@@ -101,6 +101,12 @@ function graphChoice(
   forced: OutputKind | undefined,
   width: (f: (x: tf.Tensor4D) => tf.Tensor) => number,
 ): OutputChoice {
+  if (network.outputs.length > 1) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `the graph has ${network.outputs.length} outputs (${network.outputs.map((o) => JSON.stringify(o.name)).join(', ')}); a classifier has one: wrap the network as a function (x) => network.execute(x, name) that returns the class logits or probabilities`,
+    );
+  }
   const raw = (x: tf.Tensor4D) => network.execute(x) as tf.Tensor;
   const g = graphOutput(network);
   const node = `node ${JSON.stringify(g.node)}`;

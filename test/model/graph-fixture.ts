@@ -15,11 +15,16 @@ export interface GraphFixture {
   graph: tf.GraphModel;
 }
 
-/** `size`×`size`×1 input, conv 3×3 'valid' with 3 filters, dense to `units` with `activation`. */
+/**
+ * `size`×`size`×1 input, conv 3×3 'valid' with 3 filters, dense to `units`
+ * with `activation`; `auxOutput` adds a second graph output (the conv
+ * features), as multi-head models have.
+ */
 export async function convGraph(
   units: number,
   activation: 'softmax' | 'sigmoid' | 'linear',
   size = 6,
+  auxOutput = false,
 ): Promise<GraphFixture> {
   const layers = tf.sequential({
     layers: [
@@ -129,6 +134,7 @@ export async function convGraph(
       attr: { ...T, data_format: { s: b64('NHWC') } },
     },
     ...head,
+    ...(auxOutput ? [{ name: 'aux', op: 'Identity', input: ['conv/Relu'], attr: T }] : []),
   ];
   const { data, specs } = await tf.io.encodeWeights(weights);
   shape.dispose();

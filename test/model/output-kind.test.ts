@@ -198,3 +198,14 @@ test('passing the detected kind back as the output option rebuilds the same info
     b.dispose();
   }
 });
+
+test('a graph with several outputs is refused, naming them', async () => {
+  const { graph } = await convGraph(3, 'softmax', 6, true);
+  assert.throws(
+    () => Classifier.create(graph),
+    (e: unknown) =>
+      e instanceof AdvkitError &&
+      e.code === 'INVALID_OPTION' &&
+      /the graph has 2 outputs \(.*"aux".*\); a classifier has one/.test(e.message),
+  );
+});
