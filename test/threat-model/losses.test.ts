@@ -7,7 +7,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { objectiveGradient } from '../../src/attacks/gradient.js';
 import { setBackend } from '../../src/backend/index.js';
+import { Classifier } from '../../src/model/classifier.js';
 import { crossEntropy, objective, objectiveWithGradient } from '../../src/threat-model/losses.js';
 import { assertClose, seeded } from '../backend/helpers.js';
 
@@ -118,3 +120,49 @@ for (const backend of ['wasm', 'cpu'] as const) {
     tf.dispose([logits, y]);
   });
 }
+
+test('FGSM gradient on a saturated example: plan path and autodiff path equal the float64 value', async () => {
+  await setBackend('wasm');
+  // z = W·x + b with one pixel per class row: at x = [1, 0.5, 0.2] the label
+  // 0 leads by 25 and 1 − p_0 ≈ 1e-11, far below float32's 2⁻²⁴.
+  const W = [
+    [30, 0, 0],
+    [0, 10, 0],
+    [0, 0, 5],
+  ];
+  const b = [0, 0, 0];
+  const xv = [1, 0.5, 0.2];
+  const z = W.map((row, i) => row.reduce((a, w, j) => a + w * xv[j], b[i]));
+  const { grad: gz } = crossEntropy64(z, 0);
+  const want = xv.map((_, j) => W.reduce((a, row, i) => a + row[j] * gz[i], 0));
+  const layers = tf.sequential({
+    layers: [
+      tf.layers.flatten({ inputShape: [1, 3, 1] }),
+      tf.layers.dense({
+        units: 3,
+        weights: [tf.tensor2d(W).transpose(), tf.tensor1d(b)],
+      }),
+    ],
+  });
+  const plan = Classifier.create(layers);
+  assert.ok(plan.plan(), 'the layers model runs on a layer plan');
+  const Wt = tf.tensor2d(W).transpose();
+  const fn = Classifier.create(
+    (x: tf.Tensor4D) => tf.matMul(x.reshape([-1, 3]), Wt) as tf.Tensor2D,
+    {
+      inputShape: [1, 3, 1],
+    },
+  );
+  const x = tf.tensor4d(xv, [1, 1, 3, 1]);
+  const y = tf.tensor1d([0], 'int32');
+  for (const [name, model] of [
+    ['plan', plan],
+    ['autodiff', fn],
+  ] as const) {
+    const g = objectiveGradient(model, x, y, 'ce');
+    assertRelClose(await g.grad.data(), want, `${name} input gradient`);
+    g.dispose();
+  }
+  tf.dispose([x, y, Wt]);
+  layers.dispose();
+});
