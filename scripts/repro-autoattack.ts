@@ -7,12 +7,14 @@
  * AutoAttack 82.93 % for this training method; the reference AutoAttack on
  * the first 100: 80 %).
  *
- * Run: npm run repro:autoattack [-- --limit 1000] [--no-pgd] [--out DIR] [--version autoattack-fast]
+ * Run: npm run repro:autoattack [-- --limit 1000] [--no-pgd] [--out DIR] [--version autoattack-fast] [--workers 2]
+ * (with --workers, stage seconds are summed over the workers' phases as they start)
  */
 import { parseArgs } from 'node:util';
 import { loadMnist } from '../src/data/index.js';
 import { evaluate } from '../src/eval/index.js';
 import { AUTOATTACK_VERSIONS, type AutoAttackVersion } from '../src/eval/types.js';
+import { workerThreads } from '../src/eval/workers-node.js';
 import { setBackend } from '../src/index.js';
 import { loadClassifierFromFile } from '../src/model/load-node.js';
 import { writeReport } from '../src/report/write-node.js';
@@ -28,6 +30,7 @@ async function run(): Promise<void> {
       out: { type: 'string' },
       version: { type: 'string', default: 'autoattack' },
       threads: { type: 'string', default: '2' },
+      workers: { type: 'string' },
     },
   });
   const limit = Number(values.limit);
@@ -35,7 +38,10 @@ async function run(): Promise<void> {
   if (!AUTOATTACK_VERSIONS.includes(version)) {
     throw new Error(`--version must be one of ${AUTOATTACK_VERSIONS.join(', ')}`);
   }
-  await setBackend('wasm', { threads: Number(values.threads) });
+  // With --workers N the batches run on N worker threads, one wasm thread each (the same report).
+  const workers = values.workers === undefined ? undefined : Number(values.workers);
+  await setBackend('wasm', { threads: workers === undefined ? Number(values.threads) : 1 });
+  const executor = workers === undefined ? {} : { executor: workerThreads(workers) };
   const { model, checksum } = await loadClassifierFromFile('models/mnist-robust/model.json');
   const data = loadMnist('test', { limit });
   const timer = stageTimer();
@@ -44,7 +50,7 @@ async function run(): Promise<void> {
     model,
     data,
     { attacks: version, epsilons: [0.3] },
-    { batchSize: 100, modelChecksum: checksum, onProgress: timer.onProgress },
+    { batchSize: 100, modelChecksum: checksum, onProgress: timer.onProgress, ...executor },
   );
   const aaSeconds = (performance.now() - started) / 1000;
   if (values.out) await writeReport(values.out, aa);
@@ -59,7 +65,13 @@ async function run(): Promise<void> {
         attacks: [{ name: 'pgd', options: { steps: 50, stepSize: 0.01, restarts: 10 } }],
         epsilons: [0.3],
       },
-      { batchSize: 100, modelChecksum: checksum, minimalEpsilon: false, diagnostics: false },
+      {
+        batchSize: 100,
+        modelChecksum: checksum,
+        minimalEpsilon: false,
+        diagnostics: false,
+        ...executor,
+      },
     );
     pgdSeconds = (performance.now() - t0) / 1000;
     pgd = r.attacks[0].results[0].robustAccuracy.value;
