@@ -126,7 +126,7 @@ def run_suite(AutoAttack, model, x, y, args):
     broken_by = [None if c else 'clean' for c in clean_correct.tolist()]
     adv_pred = pred.clone()
     dist = torch.zeros(n)
-    after = {'clean': robust.float().mean().item()}
+    after = {'clean': robust.sum().item() / n}
     times = {}
     for stage in STAGES:
         idx = torch.nonzero(robust).flatten()
@@ -145,7 +145,7 @@ def run_suite(AutoAttack, model, x, y, args):
                 adv_pred[i] = y_adv[j]
                 dist[i] = d[j]
         times[stage] = time.time() - t0
-        after[stage] = robust.float().mean().item()
+        after[stage] = robust.sum().item() / n
         print(f'  robust accuracy after {stage:8s} {100 * after[stage]:6.2f} %   '
               f'({idx.numel()} attacked, {times[stage]:.1f} s)', flush=True)
     from autoattack import checks
@@ -184,7 +184,7 @@ def run_individual(AutoAttack, model, x, y, args, clean_correct):
         broke = clean_correct & (y_adv != y)
         robust = clean_correct & (y_adv == y)
         out[stage] = {
-            'robust_accuracy': robust.float().mean().item(),
+            'robust_accuracy': robust.sum().item() / x.shape[0],
             'broken': [bool(v) for v in broke.tolist()],
             'adversarial_prediction': y_adv.tolist(),
             'linf_distance': [round(v, 6) for v in linf(x_adv, x).tolist()],
@@ -251,7 +251,7 @@ def main():
     with torch.no_grad():
         clean_correct = model(x).argmax(1) == y
     record['clean_correct'] = [bool(v) for v in clean_correct.tolist()]
-    record['clean_accuracy'] = clean_correct.float().mean().item()
+    record['clean_accuracy'] = clean_correct.sum().item() / args.n
     print(f'clean accuracy {100 * record["clean_accuracy"]:.2f} %')
     if args.mode in ('suite', 'both'):
         print('standard AutoAttack, each stage on the examples still robust:')
