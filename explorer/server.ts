@@ -18,6 +18,12 @@ export interface StartExplorerOptions extends ExplorerConfigOptions {
   port?: number;
   /** Fail instead of trying the next port when `port` is taken. */
   strictPort?: boolean;
+  /**
+   * Dev mode: reload the page when a source file changes (default true).
+   * Tests turn it off: with a fresh dependency cache, Vite's watcher keeps
+   * file watchers open after `close()`, and the process never exits.
+   */
+  watch?: boolean;
 }
 
 export interface RunningExplorer {
@@ -48,7 +54,13 @@ export async function startExplorer(options: StartExplorerOptions = {}): Promise
   }
   const server = await createServer({
     ...config,
-    server: { ...config.server, host, port, strictPort },
+    server: {
+      ...config.server,
+      host,
+      port,
+      strictPort,
+      ...(options.watch === false ? { watch: null } : {}),
+    },
   });
   await server.listen();
   const url = server.resolvedUrls?.local[0] ?? `http://${host}:${port}/`;

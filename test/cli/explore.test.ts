@@ -33,7 +33,7 @@ describe('explorer dev server: only what the page needs', { timeout: 120_000 }, 
     symlinkSync(outside, path.join(m, 'linked.bin'));
     mkdirSync(path.join(models, '.hidden'));
     writeFileSync(path.join(models, '.hidden', 'model.json'), '{}');
-    server = await startExplorer({ mode: 'dev', modelsDir: models, port: 0 });
+    server = await startExplorer({ mode: 'dev', modelsDir: models, port: 0, watch: false });
     base = server.url;
   });
   after(async () => {
