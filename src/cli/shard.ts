@@ -17,16 +17,12 @@ import {
   type ShardSpec,
   shardFromEnv,
 } from '../eval/shard.js';
-import type { EvaluateOptions, Suite } from '../eval/types.js';
-import { workerThreads } from '../eval/workers-node.js';
-import { loadClassifierFromFile } from '../model/load-node.js';
-import { checkDataUsesBounds, checkEpsilonsInRange, prepareOutDir } from './checks.js';
+import type { Suite } from '../eval/types.js';
+import { prepareOutDir } from './checks.js';
 import { note, print } from './command.js';
 import type { EvalFlags } from './commands/eval.js';
-import { loadData } from './data.js';
+import { loadEvalInputs } from './eval-inputs.js';
 import { UsageError } from './flags.js';
-import { mainThreads, modelOptions, startBackend } from './options.js';
-import { progressBar } from './progress.js';
 
 /** What the eval command keeps in a part, for `advkit merge`. */
 export interface EvalInvocation {
@@ -106,27 +102,12 @@ export async function runShard(
   note(quiet, `advkit: shard ${shard.index} of ${shard.count} (${resolved.from}) → ${partFile}`);
   // Shards share --out, so it is prepared but not claimed as one run's folder.
   await prepareOutDir(o.out);
-  await startBackend(o.backend, mainThreads(o));
-  const { model, checksum } = await loadClassifierFromFile(o.model, modelOptions(o));
-  const ds = await loadData({ ...o, limit: o.limit }, model);
-  checkDataUsesBounds(ds.images, model.bounds, ds.source);
-  checkEpsilonsInRange(
-    o.eps,
-    o.norm,
-    model.bounds,
-    model.inputShape.reduce((a, b) => a * b, 1),
-  );
-  const bar = progressBar(quiet);
-  const options: EvaluateOptions = {
-    batchSize: o['batch-size'],
-    seed: o.seed,
-    modelChecksum: checksum,
-    checkpoint: fileCheckpoint(checkpointFile),
-    minimalEpsilon: o['no-minimal-eps'] ? false : undefined,
-    ...(o.workers !== undefined ? { executor: workerThreads(o.workers) } : {}),
-    onProgress: (e) =>
-      bar.update(e.examplesDone, e.examples, `${e.phase}${e.attack ? ` ${e.attack}` : ''}`),
-  };
+  const {
+    model,
+    data: ds,
+    options,
+    bar,
+  } = await loadEvalInputs(o, () => fileCheckpoint(checkpointFile), quiet);
   const modelName = model.info.name;
   let part: Awaited<ReturnType<typeof evaluateShard>>;
   try {

@@ -5,34 +5,23 @@
  */
 import path from 'node:path';
 import { evaluate } from '../../eval/index.js';
-import type {
-  AutoAttackVersion,
-  EvaluateOptions,
-  EvaluationReport,
-  Suite,
-} from '../../eval/types.js';
-import { workerThreads } from '../../eval/workers-node.js';
+import type { AutoAttackVersion, EvaluationReport, Suite } from '../../eval/types.js';
 import type { AttackName } from '../../index.js';
-import { loadClassifierFromFile } from '../../model/load-node.js';
-import { checkDataUsesBounds, checkEpsilonsInRange, claimOutDir, runPlan } from '../checks.js';
+import { claimOutDir, runPlan } from '../checks.js';
 import { defineCommand, note, print, timestamp } from '../command.js';
-import { loadData } from '../data.js';
+import { loadEvalInputs } from '../eval-inputs.js';
 import { type Parsed, positiveInt, text, toggle, UsageError, value } from '../flags.js';
 import {
   attacksOrPreset,
   dataFlags,
   epsFlag,
   goalFrom,
-  mainThreads,
   modelFlags,
-  modelOptions,
   runFlags,
-  startBackend,
   suiteAttack,
   threatFlags,
   workersFlag,
 } from '../options.js';
-import { progressBar } from '../progress.js';
 import { resolveShard, runShard, shardFlag } from '../shard.js';
 import { checkpointIn, gate, reportFiles, summaryJson, summaryLines } from '../summary.js';
 
@@ -168,27 +157,12 @@ export const evalCommand = defineCommand({
     const out = o.out ?? path.join('advkit-out', `eval-${timestamp()}`);
     const plan = runPlan(o, ['model', 'data', 'labels-csv', 'classes']);
     await claimOutDir(out, { command: 'eval', plan, resume: o.resume, force: o.force });
-    await startBackend(o.backend, mainThreads(o));
-    const { model, checksum } = await loadClassifierFromFile(o.model, modelOptions(o));
-    const ds = await loadData({ ...o, limit: o.limit }, model);
-    checkDataUsesBounds(ds.images, model.bounds, ds.source);
-    checkEpsilonsInRange(
-      o.eps,
-      o.norm,
-      model.bounds,
-      model.inputShape.reduce((a, b) => a * b, 1),
-    );
-    const bar = progressBar(o.quiet || o.json);
-    const options: EvaluateOptions = {
-      batchSize: o['batch-size'],
-      seed: o.seed,
-      modelChecksum: checksum,
-      checkpoint: checkpointIn(out, o.resume),
-      minimalEpsilon: o['no-minimal-eps'] ? false : undefined,
-      ...(o.workers !== undefined ? { executor: workerThreads(o.workers) } : {}),
-      onProgress: (e) =>
-        bar.update(e.examplesDone, e.examples, `${e.phase}${e.attack ? ` ${e.attack}` : ''}`),
-    };
+    const {
+      model,
+      data: ds,
+      options,
+      bar,
+    } = await loadEvalInputs(o, () => checkpointIn(out, o.resume), o.quiet || o.json);
     let report: EvaluationReport;
     try {
       report = await evaluate(model, ds, suite, options);
