@@ -86,7 +86,7 @@ export class FABT extends FixedEpsilonAttack {
     if (this.norm === 'l1') {
       throw new InputError(
         'UNKNOWN_NORM',
-        "FAB-T supports the linf and l2 norms; received 'l1' (its L1 projection is not implemented)",
+        "FAB-T supports the linf and l2 norms; received 'l1' (FAB's L1 version is not part of advkit; use PGD for l1)",
       );
     }
     if ((options as BaseOptions).loss !== undefined) {
