@@ -242,3 +242,19 @@ export function checkEpsilonsInRange(
     );
   }
 }
+
+/** Both checks of a data set and an ε list against the model they are for. */
+export function checkRunInputs(
+  data: { images: ArrayLike<number>; source: string },
+  model: { bounds: readonly [number, number]; inputShape: readonly number[] },
+  eps: readonly number[],
+  norm: 'linf' | 'l2' | 'l1',
+): void {
+  checkDataUsesBounds(data.images, model.bounds, data.source);
+  checkEpsilonsInRange(
+    eps,
+    norm,
+    model.bounds,
+    model.inputShape.reduce((a, b) => a * b, 1),
+  );
+}

@@ -9,7 +9,7 @@ import type { CheckpointStore, EvaluateOptions } from '../eval/types.js';
 import { workerThreads } from '../eval/workers-node.js';
 import type { Classifier } from '../model/classifier.js';
 import { loadClassifierFromFile } from '../model/load-node.js';
-import { checkDataUsesBounds, checkEpsilonsInRange } from './checks.js';
+import { checkRunInputs } from './checks.js';
 import type { EvalFlags } from './commands/eval.js';
 import { loadData } from './data.js';
 import { mainThreads, modelOptions, startBackend } from './options.js';
@@ -35,13 +35,7 @@ export async function loadEvalInputs(
   await startBackend(o.backend, mainThreads(o));
   const { model, checksum } = await loadClassifierFromFile(o.model, modelOptions(o));
   const data = await loadData({ ...o, limit: o.limit }, model);
-  checkDataUsesBounds(data.images, model.bounds, data.source);
-  checkEpsilonsInRange(
-    o.eps,
-    o.norm,
-    model.bounds,
-    model.inputShape.reduce((a, b) => a * b, 1),
-  );
+  checkRunInputs(data, model, o.eps, o.norm);
   const bar = progressBar(quiet);
   const options: EvaluateOptions = {
     batchSize: o['batch-size'],

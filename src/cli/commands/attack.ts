@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { sliceDataset as slice, writePng } from '../../data/index.js';
 import { type AttackName, describeGoal, disposeResults } from '../../index.js';
 import { loadClassifierFromFile } from '../../model/load-node.js';
-import { checkDataUsesBounds, checkEpsilonsInRange, prepareOutDir } from '../checks.js';
+import { checkRunInputs, prepareOutDir } from '../checks.js';
 import { defineCommand, note, pct, print, timestamp } from '../command.js';
 import { loadData } from '../data.js';
 import { epsilonList, positiveInt, text, toggle, UsageError, value } from '../flags.js';
@@ -66,13 +66,7 @@ export const attack = defineCommand({
     await startBackend(o.backend, o.threads);
     const { model, checksum } = await loadClassifierFromFile(o.model, modelOptions(o));
     const ds = await loadData(o, model);
-    checkDataUsesBounds(ds.images, model.bounds, ds.source);
-    checkEpsilonsInRange(
-      o.eps,
-      atk.norm,
-      model.bounds,
-      model.inputShape.reduce((a, b) => a * b, 1),
-    );
+    checkRunInputs(ds, model, o.eps, atk.norm);
     const n = ds.labels.length;
     const out = o.out ?? path.join('advkit-out', `attack-${timestamp()}`);
     await prepareOutDir(out);
