@@ -151,11 +151,14 @@ async function writeSynced(file: string, data: string | Uint8Array): Promise<voi
  * Write `files` (name → content) into `dir` as one set: afterwards `dir`
  * holds all of them, with everything else it held before; a process killed
  * at any point leaves `dir` with the previous set or the new one. Returns
- * the paths written, in the order given.
+ * the paths written, in the order given. Names in `drop` belong to the set
+ * but have no part in this one (a file an earlier set had): they go with
+ * the swap, so no stale member outlives the set it came from.
  */
 export async function writeFileSetAtomic(
   dir: string,
   files: Record<string, string | Uint8Array>,
+  drop: readonly string[] = [],
 ): Promise<string[]> {
   const target = realTarget(dir);
   const parent = dirname(target);
@@ -168,7 +171,8 @@ export async function writeFileSetAtomic(
   try {
     if (exists) {
       for (const name of await readdir(target)) {
-        if (name in files || name === COMPLETE || TEMPORARY.test(name)) continue;
+        if (name in files || drop.includes(name) || name === COMPLETE || TEMPORARY.test(name))
+          continue;
         await linkTree(join(target, name), join(tmp, name));
       }
     }

@@ -35,5 +35,6 @@ export async function writeReport(
   // A cascade (the AutoAttack presets) also gets its RobustBench-shaped summary, in the same set.
   const summary = formats.includes('json') ? robustBenchSummary(report) : null;
   if (summary) files['robustbench.json'] = `${JSON.stringify(summary, null, 2)}\n`;
-  return writeFileSetAtomic(dir, files);
+  // An earlier cascade's summary in the same folder would describe another run.
+  return writeFileSetAtomic(dir, files, summary ? [] : ['robustbench.json']);
 }

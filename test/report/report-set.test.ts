@@ -134,3 +134,12 @@ test('a report folder reached through a symlink keeps the link; the set lands in
   assert.equal(readFileSync(path.join(real, 'report.json'), 'utf8'), '{"gen": 2}');
   assert.deepEqual(readdirSync(parent).sort(), ['link', 'real'], 'nothing left beside them');
 });
+
+test("a member the new set drops goes with the swap (an earlier cascade's robustbench.json); other files stay", async () => {
+  const dir = path.join(mkdtempSync(path.join(tmpdir(), 'advkit-set-')), 'run');
+  await writeFileSetAtomic(dir, { 'report.json': '{"gen": 1}', 'robustbench.json': '{}' });
+  writeFileSync(path.join(dir, 'checkpoint.json'), '{}');
+  await writeFileSetAtomic(dir, { 'report.json': '{"gen": 2}' }, ['robustbench.json']);
+  assert.deepEqual(readdirSync(dir).sort(), ['checkpoint.json', 'report.json']);
+  assert.equal(readFileSync(path.join(dir, 'report.json'), 'utf8'), '{"gen": 2}');
+});
