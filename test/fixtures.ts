@@ -65,3 +65,28 @@ export function linearModel(
     },
   };
 }
+
+/**
+ * A masked gradient: the input is rounded to {0, 1} before a linear score
+ * Σ w_i·round(x_i) − 8 with seeded signs w_i = ±1 (class 1 when positive).
+ * round's gradient is zero, so every gradient step is zero and gradient
+ * attacks cannot move, while Square (queries only) can; on x = 0.3 with
+ * ε = 0.25 a pixel rounds to 1 only when pushed above 0.5.
+ */
+export function roundedModel(): { model: Classifier; dispose(): void } {
+  const rng = createRng(5);
+  const w = tf.keep(tf.tensor1d(Array.from({ length: 64 }, () => (rng.next() < 0.5 ? -1 : 1))));
+  const net = (xs: tf.Tensor4D) =>
+    tf.tidy(() => {
+      const score = tf.sub(tf.sum(tf.mul(tf.round(xs.reshape([xs.shape[0], 64])), w), 1), 8);
+      return tf.stack([tf.neg(score), score], 1);
+    });
+  const model = Classifier.create(net, { inputShape: [8, 8, 1] });
+  return {
+    model,
+    dispose: () => {
+      model.dispose();
+      w.dispose();
+    },
+  };
+}

@@ -16,7 +16,6 @@ import {
 import {
   Classifier,
   createAttack,
-  createRng,
   disposeResults,
   InputError,
   PGD,
@@ -24,7 +23,7 @@ import {
   setBackend,
   targeted,
 } from '../../src/index.js';
-import { seededTensor, tinyCnn } from '../fixtures.js';
+import { roundedModel, seededTensor, tinyCnn } from '../fixtures.js';
 
 let cnn: ReturnType<typeof tinyCnn>;
 let x: tf.Tensor4D;
@@ -53,24 +52,6 @@ function queryOnly(): Classifier {
       },
     }))(xs);
   return Classifier.create(net, { inputShape: [8, 8, 1] });
-}
-
-/**
- * A masked gradient: the input is rounded to {0, 1} before a linear score
- * Σ w_i·round(x_i) − 8 with seeded signs w_i = ±1 (class 1 when positive).
- * round's gradient is zero, so every gradient step is zero; on x = 0.3 with
- * ε = 0.25 a pixel rounds to 1 only when pushed above 0.5.
- */
-function roundedModel(): { model: Classifier; dispose(): void } {
-  const rng = createRng(5);
-  const w = tf.keep(tf.tensor1d(Array.from({ length: 64 }, () => (rng.next() < 0.5 ? -1 : 1))));
-  const net = (xs: tf.Tensor4D) =>
-    tf.tidy(() => {
-      const score = tf.sub(tf.sum(tf.mul(tf.round(xs.reshape([xs.shape[0], 64])), w), 1), 8);
-      return tf.stack([tf.neg(score), score], 1);
-    });
-  const model = Classifier.create(net, { inputShape: [8, 8, 1] });
-  return { model, dispose: () => w.dispose() };
 }
 
 for (const norm of ['linf', 'l2'] as const) {

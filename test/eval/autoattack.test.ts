@@ -26,10 +26,10 @@ import {
 } from '../../src/eval/index.js';
 import { makePlan } from '../../src/eval/plan.js';
 import { workerThreads } from '../../src/eval/workers-node.js';
-import { APGD, Classifier, createRng, InputError, targeted } from '../../src/index.js';
+import { APGD, Classifier, InputError, targeted } from '../../src/index.js';
 import { loadClassifierFromFile } from '../../src/model/load-node.js';
 import { robustBenchSummary, toMarkdown } from '../../src/report/index.js';
-import { tinyCnn } from '../fixtures.js';
+import { roundedModel, tinyCnn } from '../fixtures.js';
 import { relabel, syntheticData } from './helpers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -242,29 +242,6 @@ describe('the cascade on a small CNN', () => {
     assert.equal(rb.autoattack_acc, (100 * (last?.robustAccuracy.value ?? Number.NaN)).toFixed(2));
   });
 });
-
-/**
- * A masked gradient: the input is rounded to {0, 1} before a linear score
- * Σ w_i·round(x_i) − 8 with seeded signs w_i = ±1; round's gradient is zero,
- * so gradient attacks cannot move, while Square (queries only) can.
- */
-function roundedModel(): { model: Classifier; dispose(): void } {
-  const rng = createRng(5);
-  const w = tf.keep(tf.tensor1d(Array.from({ length: 64 }, () => (rng.next() < 0.5 ? -1 : 1))));
-  const net = (xs: tf.Tensor4D) =>
-    tf.tidy(() => {
-      const score = tf.sub(tf.sum(tf.mul(tf.round(xs.reshape([xs.shape[0], 64])), w), 1), 8);
-      return tf.stack([tf.neg(score), score], 1);
-    });
-  const model = Classifier.create(net, { inputShape: [8, 8, 1] });
-  return {
-    model,
-    dispose: () => {
-      model.dispose();
-      w.dispose();
-    },
-  };
-}
 
 it('a masked gradient: the white-box stages break nothing, Square does, the report says so', async () => {
   const masked = roundedModel();
