@@ -10,20 +10,9 @@ import {
   FOLDED_CONV_INPUT_GRAD,
   type FoldedConvAttrs,
 } from '../backend/folded-conv.js';
+import { PlanMismatch, type Step } from './step-graph.js';
 
-/** One layer call. Tensors in `saved` belong to the pass. */
-export interface Step {
-  forward(xs: tf.Tensor[]): { y: tf.Tensor; saved: tf.Tensor[] };
-  /** Gradients for the inputs (new tensors); `dy` stays the caller's. */
-  backward(dy: tf.Tensor, saved: tf.Tensor[], inShapes: number[][]): tf.Tensor[];
-  /**
-   * For a step whose output is a ReLU's, so that `backward` begins with the
-   * mask y > 0: `backward` without it, for a max pool reading this output
-   * alone, which applies the mask to its own, smaller output instead (see
-   * `maxPoolStep`).
-   */
-  unmaskedBackward?: Step['backward'];
-}
+export { PlanMismatch, type Step } from './step-graph.js';
 
 /* ---------- activations ---------- */
 
@@ -449,6 +438,3 @@ function reshapeStep(shape: (x: tf.Tensor) => number[]): Step {
     backward: (dy, _s, [xShape]) => [tf.reshape(dy, xShape)],
   };
 }
-
-/** A layer met an input its step does not handle; the plan is dropped. */
-export class PlanMismatch extends Error {}
