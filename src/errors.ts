@@ -18,6 +18,7 @@ export const ERROR_CODES = [
   'RESUME_MISMATCH',
   'PART_MISMATCH',
   'WORKER',
+  'NOT_DIFFERENTIABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

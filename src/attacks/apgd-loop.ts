@@ -28,11 +28,11 @@
  *   of one global torch seed.
  */
 import * as tf from '@tensorflow/tfjs';
+import { objectiveGradient } from '../model/gradient.js';
 import { clipToBounds } from '../threat-model/bounds.js';
 import { type LossName, objective } from '../threat-model/losses.js';
 import type { Norm } from '../threat-model/norms.js';
 import type { AttackContext } from './fixed-epsilon.js';
-import { objectiveGradient } from './gradient.js';
 import { BestSoFar, startPoint } from './gradient-loop.js';
 
 export const APGD_MOMENTUM = 0.75;

@@ -38,12 +38,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.js';
+import { objectiveGradient } from '../model/gradient.js';
 import { exampleRng, Stream } from '../threat-model/rng.js';
 import { rankedTargets } from './apgd-t.js';
 import type { PlaneNorm } from './fab-projection.js';
 import { fabStepper, randomNear, rowDistance } from './fab-step.js';
 import { type AttackContext, type BaseOptions, FixedEpsilonAttack } from './fixed-epsilon.js';
-import { objectiveGradient } from './gradient.js';
 import { checkPositive } from './step-size.js';
 import type { AttackDescription } from './types.js';
 

@@ -8,12 +8,12 @@
  *   x_{k+1} = clip(Π_ε(x_k + α·δ*(d_k)))   d_k = ∇L(x_k), or momentum of it
  */
 import * as tf from '@tensorflow/tfjs';
+import { objectiveGradient } from '../model/gradient.js';
 import { clipToBounds } from '../threat-model/bounds.js';
 import { objective } from '../threat-model/losses.js';
 import type { Norm } from '../threat-model/norms.js';
 import { exampleRng, type Rng, Stream } from '../threat-model/rng.js';
 import type { AttackContext } from './fixed-epsilon.js';
-import { objectiveGradient } from './gradient.js';
 
 export type StartRule =
   | { kind: 'none' }

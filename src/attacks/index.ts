@@ -11,6 +11,8 @@ import { RFGSM, type RFGSMOptions } from './rfgsm.js';
 import { Square, type SquareOptions } from './square.js';
 import type { Attack } from './types.js';
 
+export { objectiveGradient } from '../model/gradient.js';
+export { setGradientBudget, WASM_GRADIENT_BUDGET } from '../model/memory-budget.js';
 export { APGD, type APGDOptions, apgdCheckpoints } from './apgd.js';
 export { APGDT, type APGDTOptions, rankedTargets } from './apgd-t.js';
 export { BIM, type BIMOptions, bimPaperSchedule } from './bim.js';
@@ -19,8 +21,6 @@ export { FGSM, type FGSMOptions } from './fgsm.js';
 export { FGSMRandomStart, type FGSMRandomStartOptions } from './fgsm-random-start.js';
 export type { AttackContext, BaseOptions, Perturbed } from './fixed-epsilon.js';
 export { FixedEpsilonAttack } from './fixed-epsilon.js';
-export { objectiveGradient } from './gradient.js';
-export { setGradientBudget, WASM_GRADIENT_BUDGET } from './memory-budget.js';
 export { MIFGSM, type MIFGSMOptions } from './mifgsm.js';
 export { PGD, type PGDOptions } from './pgd.js';
 export { RFGSM, type RFGSMOptions } from './rfgsm.js';

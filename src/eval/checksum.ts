@@ -1,7 +1,5 @@
 /** Hashes for reports and resume fingerprints (Web Crypto: browser and Node). */
-import * as tf from '@tensorflow/tfjs';
 import type { Classifier } from '../model/classifier.js';
-import { checksumArtifacts } from '../model/load.js';
 
 export async function sha256Text(text: string): Promise<string> {
   const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(text));
@@ -9,19 +7,11 @@ export async function sha256Text(text: string): Promise<string> {
 }
 
 /**
- * The checksum `loadModel` would give a LayersModel (topology + weights), by
- * saving it to memory; null for graph models and plain functions, whose
- * weights cannot be read back here.
+ * The checksum its adapter gives the model's network (`model/networks/`):
+ * for a LayersModel what `loadModel` gives (topology + weights, saved to
+ * memory); null for kinds whose weights cannot be read back here (graph
+ * models, plain functions, query-only models).
  */
-export async function modelChecksum(model: Classifier): Promise<string | null> {
-  const net = model.network;
-  if (!(net instanceof tf.LayersModel)) return null;
-  let artifacts: tf.io.ModelArtifacts | undefined;
-  await net.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }),
-  );
-  return artifacts ? checksumArtifacts(artifacts) : null;
+export function modelChecksum(model: Classifier): Promise<string | null> {
+  return model.adapter.checksum(model.network);
 }

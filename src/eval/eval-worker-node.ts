@@ -1,8 +1,8 @@
 /**
  * Node-only: the entry module of one evaluation worker thread started by
  * `workerThreads` (`workers-node.ts`). It starts its own backend (wasm on one
- * thread, or cpu: whatever the main thread uses), rebuilds the model from the
- * artifacts it was sent and the plan from the suite and options, says
+ * thread, or cpu: whatever the main thread uses), rebuilds the model from what
+ * its adapter sent and the plan from the suite and options, says
  * `ready` with both described, then runs whole batches as they arrive, one
  * at a time, each on empty columns, and sends back the columns (or the
  * error). Not imported by anything else at run time.
@@ -10,9 +10,15 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs';
 import { setBackend } from '../backend/index.js';
-import { AdvkitError } from '../errors.js';
-import { Classifier, type ClassifierInfo, type ClassifierOptions } from '../model/classifier.js';
-import { loadNetworkFrom } from '../model/load.js';
+import { AdvkitError, LoadError } from '../errors.js';
+import {
+  Classifier,
+  type ClassifierInfo,
+  type ClassifierOptions,
+  type Network,
+} from '../model/classifier.js';
+import { adapterOfKind } from '../model/networks/index.js';
+import type { NetworkKind } from '../model/networks/types.js';
 import { type Plan, runBatch } from './batch.js';
 import { makePlan, planSignature } from './plan.js';
 import { type BatchColumns, emptyColumns } from './state.js';
@@ -23,7 +29,8 @@ export interface WorkerInit {
   /** For the TypeScript bootstrap (`tsx-worker.mjs`): this module's URL. */
   module?: string;
   backend: 'wasm' | 'cpu';
-  model: { artifacts: tf.io.ModelArtifacts; options: ClassifierOptions };
+  /** The network as its kind's adapter sent it (`model/networks/`), and the options to wrap it. */
+  model: { kind: NetworkKind; payload: unknown; options: ClassifierOptions };
   suite: Suite;
   seed: number;
   minimalEpsilon?: MinimalEpsilonOptions | false;
@@ -65,11 +72,22 @@ const send = (m: FromWorker) => port.postMessage(m);
 
 async function start(init: WorkerInit): Promise<Plan> {
   await setBackend(init.backend, init.backend === 'wasm' ? { threads: 1 } : {});
-  const { network } = await loadNetworkFrom(
-    tf.io.fromMemory(init.model.artifacts),
-    'the model sent to the worker',
-  );
-  const model = Classifier.create(network, init.model.options);
+  const transfer = adapterOfKind(init.model.kind)?.transfer;
+  if (!transfer || 'refused' in transfer) {
+    throw new AdvkitError('WORKER', `a ${init.model.kind} network cannot be received by a worker`);
+  }
+  let network: unknown;
+  try {
+    network = await transfer.receive(init.model.payload);
+  } catch (e) {
+    if (e instanceof AdvkitError) throw e;
+    throw new LoadError(
+      'MODEL_LOAD',
+      `the model sent to the worker is not a loadable ${init.model.kind}: ${(e as Error).message}`,
+      e,
+    );
+  }
+  const model = Classifier.create(network as Network, init.model.options);
   return makePlan(model, init.suite, init.seed, {
     minimalEpsilon: init.minimalEpsilon,
     diagnostics: init.diagnostics,

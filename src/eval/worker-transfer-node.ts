@@ -1,7 +1,7 @@
 /**
  * Node-only: what crosses between the main thread and the evaluation
- * workers (`workers-node.ts`). Out: the model as saved artifacts plus the
- * options to wrap it again, the suite and plan options — checked first, so
+ * workers (`workers-node.ts`). Out: the network as its adapter sends it
+ * (`model/networks/`: TF.js artifacts, ONNX bytes…) plus the options to wrap it again, the suite and plan options — checked first, so
  * anything that cannot be sent is an InputError naming it. Back: a worker's
  * error, rethrown as one of advkit's error classes.
  */
@@ -52,7 +52,7 @@ export function unsendable(value: unknown, path: string): string | undefined {
   return undefined;
 }
 
-/** The model as saved artifacts, with everything else the worker needs; InputError when it cannot be sent. */
+/** The network as its adapter sends it, with everything else the worker needs; InputError when it cannot be sent. */
 export async function workerInit(job: EvaluationJob): Promise<WorkerInit> {
   const backend = tf.getBackend();
   if (backend !== 'wasm' && backend !== 'cpu') {
@@ -87,7 +87,7 @@ export async function workerInit(job: EvaluationJob): Promise<WorkerInit> {
   };
   return {
     backend,
-    model: { artifacts: await modelArtifacts(model), options },
+    model: { kind: model.info.kind, payload: await sentNetwork(model), options },
     suite: job.suite,
     seed: job.seed,
     ...(job.minimalEpsilon !== undefined ? { minimalEpsilon: job.minimalEpsilon } : {}),
@@ -95,36 +95,14 @@ export async function workerInit(job: EvaluationJob): Promise<WorkerInit> {
   };
 }
 
-async function modelArtifacts(model: Classifier): Promise<tf.io.ModelArtifacts> {
-  const net = model.network;
-  if (typeof net === 'function') {
+/** The network's payload for a worker, from its adapter; InputError for a kind that cannot travel. */
+function sentNetwork(model: Classifier): Promise<unknown> {
+  const transfer = model.adapter.transfer;
+  if ('refused' in transfer) {
     throw new InputError(
       'INVALID_OPTION',
-      `workerThreads: the model ${JSON.stringify(model.info.name)} wraps a plain function (x) => logits, which cannot be sent to a worker thread; wrap a tf.LayersModel or tf.GraphModel (e.g. loadClassifierFromFile), or evaluate without workers`,
+      `workerThreads: the model ${JSON.stringify(model.info.name)} ${transfer.refused}`,
     );
   }
-  let saved: tf.io.ModelArtifacts | undefined;
-  try {
-    await net.save(
-      tf.io.withSaveHandler(async (a) => {
-        saved = a;
-        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-      }),
-    );
-  } catch (e) {
-    throw new InputError(
-      'INVALID_OPTION',
-      `workerThreads: the model ${JSON.stringify(model.info.name)} cannot be saved to send to the worker threads (${(e as Error).message}); evaluate without workers`,
-    );
-  }
-  if (!saved?.modelTopology || saved.weightData === undefined) {
-    throw new InputError(
-      'INVALID_OPTION',
-      `workerThreads: the model ${JSON.stringify(model.info.name)} did not save its topology and weights (a graph model loaded with streamed weights keeps none); load it without streaming, or evaluate without workers`,
-    );
-  }
-  // Only data travels: drop anything that is not (a weight stream function).
-  return Object.fromEntries(
-    Object.entries(saved).filter(([, v]) => typeof v !== 'function'),
-  ) as tf.io.ModelArtifacts;
+  return transfer.send(model.network, model.info.name);
 }

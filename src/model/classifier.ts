@@ -1,23 +1,33 @@
 /**
- * The model under attack. A `Classifier` wraps a TF.js LayersModel,
- * GraphModel or plain function and carries what the threat model needs:
- * input bounds, preprocessing inside the differentiable path, the mode
- * (eval unless asked), the number of classes, and whether the network
+ * The model under attack. A `Classifier` wraps a network — a TF.js
+ * LayersModel, GraphModel, plain function or query-only model, each read
+ * through its adapter in `networks/` — and carries what the threat model
+ * needs: input bounds, preprocessing inside the differentiable path, the
+ * mode (eval unless asked), the number of classes, and whether the network
  * emits logits or probabilities.
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.js';
 import { checkOptionKeys } from '../options.js';
 import { type Bounds, checkBounds, DEFAULT_BOUNDS } from '../threat-model/bounds.js';
-import { graphOutput } from './graph-output.js';
-import { type LayerPlan, layerPlan } from './layer-plan.js';
+import type { LayerPlan } from './layer-plan.js';
 import { PlanMismatch } from './layer-steps.js';
+import type { ModelFunction, QueryOnlyNetwork } from './networks/index.js';
+import { adapterFor, NETWORK_ADAPTERS } from './networks/index.js';
+import type {
+  Head,
+  ModelMode,
+  NetworkAdapter,
+  NetworkKind,
+  OutputChoice,
+  OutputKind,
+} from './networks/types.js';
 import { type PreparedPreprocess, type Preprocess, preparePreprocess } from './preprocess.js';
 
-export type ModelFunction = (x: tf.Tensor4D) => tf.Tensor;
-export type Network = tf.LayersModel | tf.GraphModel | ModelFunction;
-export type ModelMode = 'eval' | 'train';
-export type OutputKind = 'logits' | 'probabilities';
+export type { ModelFunction, QueryOnlyNetwork } from './networks/index.js';
+export type { ModelMode, NetworkKind, OutputKind } from './networks/types.js';
+/** Anything an adapter in `networks/` recognises. */
+export type Network = tf.LayersModel | tf.GraphModel | ModelFunction | QueryOnlyNetwork;
 
 export interface ClassifierOptions {
   /** Pixel bounds of valid inputs. Default [0, 1]. */
@@ -34,7 +44,7 @@ export interface ClassifierOptions {
   output?: OutputKind;
   /** Expected class count; checked against the network's output. */
   numClasses?: number;
-  /** Input shape [h, w, c]; required for a plain function. */
+  /** Input shape [h, w, c]; required for a plain function and a query-only model. */
   inputShape?: readonly number[];
   /** Name for reports. */
   name?: string;
@@ -53,7 +63,7 @@ export const CLASSIFIER_OPTION_KEYS = [
 
 export interface ClassifierInfo {
   name: string;
-  kind: 'layers-model' | 'graph-model' | 'function';
+  kind: NetworkKind;
   inputShape: [number, number, number];
   numClasses: number;
   bounds: Bounds;
@@ -76,114 +86,6 @@ export interface ClassifierInfo {
    */
   outputLooksLikeProbabilities?: true;
   preprocessing: string;
-}
-
-/**
- * How the forward pass's tensor becomes logits: as it is, log of
- * probabilities, or a binary classifier's single logit z as [0, z]
- * (softmax([0, z]) = [1 − σ(z), σ(z)]).
- */
-type Head = 'logits' | 'log' | 'binary';
-
-interface OutputChoice {
-  forward: (x: tf.Tensor4D) => tf.Tensor;
-  head: Head;
-  output: OutputKind;
-  detection: string;
-  conflict?: string;
-}
-
-const headFor = (output: OutputKind): Head => (output === 'probabilities' ? 'log' : 'logits');
-
-/** Output kind of a GraphModel from its graph; `width` runs the raw output on one input. */
-function graphChoice(
-  network: tf.GraphModel,
-  forced: OutputKind | undefined,
-  width: (f: (x: tf.Tensor4D) => tf.Tensor) => number,
-): OutputChoice {
-  if (network.outputs.length > 1) {
-    throw new InputError(
-      'INVALID_OPTION',
-      `the graph has ${network.outputs.length} outputs (${network.outputs.map((o) => JSON.stringify(o.name)).join(', ')}); a classifier has one: wrap the network as a function (x) => network.execute(x, name) that returns the class logits or probabilities`,
-    );
-  }
-  const raw = (x: tf.Tensor4D) => network.execute(x) as tf.Tensor;
-  const g = graphOutput(network);
-  const node = `node ${JSON.stringify(g.node)}`;
-  const before = g.activationInput;
-  const execBefore = (x: tf.Tensor4D) => network.execute(x, before) as tf.Tensor;
-  if (g.op === 'Softmax') {
-    if (forced === 'logits') {
-      return {
-        forward: raw,
-        head: 'logits',
-        output: 'logits',
-        detection: `set by the output option (the graph ends in Softmax, ${node})`,
-        conflict: `output 'logits' was set, but the graph ends in Softmax (${node}): its probabilities are taken as logits, so softmax is applied twice, confidences are wrong and gradient attacks are weakened; leave output unset`,
-      };
-    }
-    return before
-      ? {
-          forward: execBefore,
-          head: 'logits',
-          output: 'probabilities',
-          detection: `graph ends in Softmax (${node}); logits read from its input ${JSON.stringify(before)}`,
-        }
-      : {
-          forward: raw,
-          head: 'log',
-          output: 'probabilities',
-          detection: `graph ends in Softmax (${node}); logits are log-probabilities`,
-        };
-  }
-  if (g.op === 'Sigmoid' && before) {
-    const k = width(raw);
-    if (k === 1 && forced !== 'logits') {
-      return {
-        forward: execBefore,
-        head: 'binary',
-        output: 'probabilities',
-        detection: `graph ends in Sigmoid (${node}) with one output: a binary classifier, logits [0, z] with z read from its input ${JSON.stringify(before)}`,
-      };
-    }
-    if (k > 1 && forced === undefined) {
-      throw new InputError(
-        'INVALID_OPTION',
-        `the graph ends in Sigmoid (${node}) with ${k} outputs: a multi-label model, whose outputs are not one distribution over classes; advkit attacks single-label classifiers. Set output: 'probabilities' to take the ${k} sigmoid scores as unnormalised class probabilities, or wrap the network as a function returning logits`,
-      );
-    }
-    if (forced !== undefined) {
-      return {
-        forward: raw,
-        head: headFor(forced),
-        output: forced,
-        detection: `set by the output option (the graph ends in Sigmoid, ${node})`,
-        conflict: `output '${forced}' was set on a graph that ends in Sigmoid (${node}) with ${k} outputs: the sigmoid scores are not one distribution over classes, so confidences are the scores renormalised`,
-      };
-    }
-  }
-  const ends = g.op ? `graph ends in ${g.op} (${node})` : 'the graph could not be read';
-  if (forced === 'probabilities') {
-    return {
-      forward: raw,
-      head: headFor(forced),
-      output: forced,
-      detection: `set by the output option (${ends})`,
-    };
-  }
-  return {
-    forward: raw,
-    head: 'logits',
-    output: 'logits',
-    detection: `${ends}, not Softmax or Sigmoid: taken as logits`,
-  };
-}
-
-function endsInSoftmax(model: tf.LayersModel): boolean {
-  const last = model.layers[model.layers.length - 1];
-  if (!last) return false;
-  const cfg = last.getConfig() as { activation?: unknown };
-  return cfg.activation === 'softmax' || last.getClassName() === 'Softmax';
 }
 
 /** Slack for a float32 softmax's range and row sums. */
@@ -215,12 +117,6 @@ function outputsLookLikeProbabilities(
   );
 }
 
-function staticInputShape(shape: readonly (number | null)[] | undefined): number[] | undefined {
-  if (shape?.length !== 4) return undefined;
-  const hwc = shape.slice(1);
-  return hwc.every((d) => typeof d === 'number' && d > 0) ? (hwc as number[]) : undefined;
-}
-
 export class Classifier {
   readonly info: ClassifierInfo;
   private readonly forward: (x: tf.Tensor4D) => tf.Tensor;
@@ -233,9 +129,12 @@ export class Classifier {
    * classifier can be created again elsewhere, e.g. in a worker thread.
    */
   readonly preprocess: Preprocess | undefined;
+  /** The adapter of the network's kind (`networks/`): plan, checksum, worker transfer. */
+  readonly adapter: NetworkAdapter<unknown>;
 
   private constructor(
     network: Network,
+    adapter: NetworkAdapter<unknown>,
     info: ClassifierInfo,
     forward: (x: tf.Tensor4D) => tf.Tensor,
     head: Head,
@@ -243,6 +142,7 @@ export class Classifier {
     preprocess: Preprocess | undefined,
   ) {
     this.network = network;
+    this.adapter = adapter;
     this.info = info;
     this.forward = forward;
     this.head = head;
@@ -271,64 +171,16 @@ export class Classifier {
         `output must be 'logits' or 'probabilities' (or unset, to detect it); received ${JSON.stringify(forced)}`,
       );
     }
-    let kind: ClassifierInfo['kind'];
-    let shapeFromModel: number[] | undefined;
-    // The output kind is chosen once the input shape (and so a probe input) is known.
-    let choose: (width: (f: (x: tf.Tensor4D) => tf.Tensor) => number) => OutputChoice;
-    if (network instanceof tf.LayersModel) {
-      kind = 'layers-model';
-      const training = mode === 'train';
-      const forward = (x: tf.Tensor4D) => network.apply(x, { training }) as tf.Tensor;
-      shapeFromModel = staticInputShape(network.inputs[0]?.shape);
-      const last = network.layers[network.layers.length - 1];
-      const softmax = endsInSoftmax(network);
-      const layer = `last layer ${JSON.stringify(last?.name)}`;
-      const detected = softmax ? 'probabilities' : 'logits';
-      const output = forced ?? detected;
-      choose = () => ({
-        forward,
-        head: headFor(output),
-        output,
-        detection:
-          output !== detected
-            ? `set by the output option (${layer} ${softmax ? 'is a softmax' : 'is not a softmax'})`
-            : softmax
-              ? `${layer} is a softmax`
-              : `${layer} is not a softmax: taken as logits`,
-        ...(softmax && forced === 'logits'
-          ? {
-              conflict: `output 'logits' was set, but the ${layer} is a softmax: its probabilities are taken as logits, so softmax is applied twice, confidences are wrong and gradient attacks are weakened; leave output unset`,
-            }
-          : {}),
-      });
-    } else if (network instanceof tf.GraphModel) {
-      kind = 'graph-model';
-      if (mode === 'train') {
-        throw new InputError(
-          'INVALID_OPTION',
-          "a GraphModel has no training mode; use mode 'eval'",
-        );
-      }
-      shapeFromModel = staticInputShape(network.inputs[0]?.shape as number[] | undefined);
-      choose = (width) => graphChoice(network, forced, width);
-    } else if (typeof network === 'function') {
-      kind = 'function';
-      const output = forced ?? 'logits';
-      choose = () => ({
-        forward: network,
-        head: headFor(output),
-        output,
-        detection:
-          output === 'probabilities'
-            ? 'set by the output option'
-            : "a plain function: taken as logits (set output: 'probabilities' if it returns probabilities)",
-      });
-    } else {
+    const adapter = adapterFor(network);
+    if (!adapter) {
       throw new InputError(
         'INVALID_OPTION',
-        'network must be a tf.LayersModel, a tf.GraphModel or a function (x: Tensor4D) => logits',
+        `network must be ${NETWORK_ADAPTERS.map((a) => a.accepts).join(', ')}; received ${network === null ? 'null' : typeof network}`,
       );
     }
+    adapter.check?.(network, { mode });
+    const kind = adapter.kind;
+    const shapeFromModel = adapter.inputShape(network);
     const given = options.inputShape ? [...options.inputShape] : undefined;
     if (given && (given.length !== 3 || !given.every((d) => Number.isInteger(d) && d > 0))) {
       throw new InputError(
@@ -357,7 +209,7 @@ export class Classifier {
       });
     let choice: OutputChoice;
     try {
-      choice = choose((f) => probeShape(f)[1] ?? 0);
+      choice = adapter.output(network, { mode, forced, width: (f) => probeShape(f)[1] ?? 0 });
     } catch (e) {
       pre.dispose();
       throw e;
@@ -390,9 +242,7 @@ export class Classifier {
     const looksLikeProbabilities =
       choice.output === 'logits' && outputsLookLikeProbabilities(forward, pre, inputShape, bounds);
     const info: ClassifierInfo = {
-      name:
-        options.name ??
-        (kind === 'function' ? 'function' : ((network as tf.LayersModel).name ?? kind)),
+      name: options.name ?? adapter.name(network),
       kind,
       inputShape,
       numClasses,
@@ -404,7 +254,7 @@ export class Classifier {
       ...(looksLikeProbabilities ? { outputLooksLikeProbabilities: true } : {}),
       preprocessing: pre.description,
     };
-    return new Classifier(network, info, forward, head, pre, options.preprocess);
+    return new Classifier(network, adapter, info, forward, head, pre, options.preprocess);
   }
 
   get bounds(): Bounds {
@@ -440,13 +290,20 @@ export class Classifier {
   }
 
   /**
-   * The network's layer plan (`layer-plan.ts`): for a tfjs-layers model in
-   * 'eval' mode whose layers all have steps; else undefined.
+   * Whether the network has a gradient: false for a query-only model, on
+   * which gradient attacks refuse to run (NOT_DIFFERENTIABLE).
+   */
+  get differentiable(): boolean {
+    return this.adapter.differentiable;
+  }
+
+  /**
+   * The network's layer plan (`layer-plan.ts`), as its adapter gives it:
+   * for a tfjs-layers model in 'eval' mode whose layers all have steps;
+   * else undefined.
    */
   plan(): LayerPlan | undefined {
-    return this.info.kind === 'layers-model' && this.info.mode === 'eval'
-      ? layerPlan(this.network as tf.LayersModel)
-      : undefined;
+    return this.adapter.plan(this.network, this.info.mode);
   }
 
   /** The network's input for pixel-space `x`: `x` preprocessed (`x` itself without preprocessing). */

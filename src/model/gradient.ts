@@ -7,10 +7,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { withInputOnlyGradients } from '../backend/index.js';
-import type { Classifier } from '../model/classifier.js';
-import type { LayerPlan } from '../model/layer-plan.js';
-import { PlanMismatch } from '../model/layer-steps.js';
 import { type ObjectiveName, objective, objectiveWithGradient } from '../threat-model/losses.js';
+import type { Classifier } from './classifier.js';
+import type { LayerPlan } from './layer-plan.js';
+import { PlanMismatch } from './layer-steps.js';
 import { gradientChunk, memoryBounded, recordForwardBytes } from './memory-budget.js';
 
 export interface GradientStep {

@@ -8,33 +8,12 @@ import * as tf from '@tensorflow/tfjs';
 import { InputError, LoadError } from '../errors.js';
 import { checkOptionKeys } from '../options.js';
 import { CLASSIFIER_OPTION_KEYS, Classifier, type ClassifierOptions } from './classifier.js';
+import { checksumArtifacts, weightBytes } from './networks/artifacts.js';
+
+export { checksumArtifacts } from './networks/artifacts.js';
 
 export interface LoadedClassifier extends LoadedNetwork {
   model: Classifier;
-}
-
-function weightBytes(data: tf.io.ModelArtifacts['weightData']): Uint8Array[] {
-  if (!data) return [];
-  const parts = Array.isArray(data) ? data : [data];
-  return parts.map((b) => new Uint8Array(b));
-}
-
-async function sha256Hex(chunks: Uint8Array[]): Promise<string> {
-  const total = chunks.reduce((a, c) => a + c.byteLength, 0);
-  const all = new Uint8Array(total);
-  let o = 0;
-  for (const c of chunks) {
-    all.set(c, o);
-    o += c.byteLength;
-  }
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', all);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
-/** sha256 over the model's topology JSON and its weight bytes. */
-export function checksumArtifacts(artifacts: tf.io.ModelArtifacts): Promise<string> {
-  const topo = new TextEncoder().encode(JSON.stringify(artifacts.modelTopology ?? null));
-  return sha256Hex([topo, ...weightBytes(artifacts.weightData)]);
 }
 
 export function artifactsFormat(artifacts: tf.io.ModelArtifacts): 'layers-model' | 'graph-model' {

@@ -14,7 +14,7 @@
  * uses batch statistics).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Classifier } from '../model/classifier.js';
+import type { Classifier } from './classifier.js';
 
 /** Tensor bytes a gradient may occupy on wasm: the 4 GiB heap less room for the rest. */
 export const WASM_GRADIENT_BUDGET = 3.25 * 2 ** 30;

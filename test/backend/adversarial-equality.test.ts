@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildBenchModel } from '../../bench/models.js';
-import { objectiveGradient } from '../../src/attacks/gradient.js';
 import { setBackend, useKernels } from '../../src/backend/index.js';
 import { Classifier } from '../../src/model/classifier.js';
+import { objectiveGradient } from '../../src/model/gradient.js';
 import { seeded } from './helpers.js';
 
 after(() => useKernels('advkit'));

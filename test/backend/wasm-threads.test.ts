@@ -12,12 +12,12 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { buildBenchModel } from '../../bench/models.js';
-import { objectiveGradient } from '../../src/attacks/gradient.js';
 import { setBackend, unrefThreads, wasmThreads } from '../../src/backend/index.js';
 import { simdKernels } from '../../src/backend/simd/index.js';
 import { wasmMemory } from '../../src/backend/wasm-threads.js';
 import { AdvkitError } from '../../src/errors.js';
 import { Classifier } from '../../src/model/classifier.js';
+import { objectiveGradient } from '../../src/model/gradient.js';
 import { seeded } from './helpers.js';
 
 const require = createRequire(import.meta.url);

@@ -6,13 +6,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { objectiveGradient } from '../../src/attacks/gradient.js';
+import { Classifier, setBackend, useLayerPlans } from '../../src/index.js';
+import { objectiveGradient } from '../../src/model/gradient.js';
 import {
   gradientChunk,
   setGradientBudget,
   WASM_GRADIENT_BUDGET,
-} from '../../src/attacks/memory-budget.js';
-import { Classifier, setBackend, useLayerPlans } from '../../src/index.js';
+} from '../../src/model/memory-budget.js';
 import { seededTensor, tinyCnn } from '../fixtures.js';
 
 before(async () => {

@@ -7,9 +7,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { objectiveGradient } from '../../src/attacks/gradient.js';
 import { setBackend } from '../../src/backend/index.js';
 import { Classifier } from '../../src/model/classifier.js';
+import { objectiveGradient } from '../../src/model/gradient.js';
 import { crossEntropy, objective, objectiveWithGradient } from '../../src/threat-model/losses.js';
 import { assertClose, seeded } from '../backend/helpers.js';
 
