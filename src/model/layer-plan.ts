@@ -40,9 +40,14 @@ export function useLayerPlans(on: boolean): void {
   enabled = on;
 }
 
+/** Whether attacks use plans now (of layers and ONNX models alike). */
+export function plansInUse(): boolean {
+  return enabled && advkitKernelsInUse();
+}
+
 /** The model's plan, or undefined when some layer has none. */
 export function layerPlan(model: tf.LayersModel): LayerPlan | undefined {
-  if (!enabled || !advkitKernelsInUse()) return undefined;
+  if (!plansInUse()) return undefined;
   const plan = planOrReason(model);
   return typeof plan === 'string' ? undefined : plan;
 }

@@ -14,6 +14,7 @@
  * would saturate in float32.
  */
 import type * as tf from '@tensorflow/tfjs';
+import { plansInUse } from '../layer-plan.js';
 import type { Extent, RegionRule } from '../live-region.js';
 import {
   type LayerPass,
@@ -40,6 +41,20 @@ export interface OnnxPlanOptions {
   beforeActivation?: boolean;
   /** Only `autodiffStep`s (for tests and benchmarks: the fast steps against autodiff). */
   autodiffOnly?: boolean;
+}
+
+/**
+ * The plan attacks use (`NetworkAdapter.plan`): undefined while plans are
+ * off (`useLayerPlans(false)`, `useKernels('stock')`). Pass the same
+ * `beforeActivation` as the forward pass the classifier reads.
+ */
+export function onnxPlanInUse(
+  net: PlannableOnnx,
+  options: OnnxPlanOptions = {},
+): LayerPlan | undefined {
+  if (!plansInUse()) return undefined;
+  const plan = onnxPlan(net, options);
+  return typeof plan === 'string' ? undefined : plan;
 }
 
 const cache = new WeakMap<PlannableOnnx, Map<string, LayerPlan | string>>();
