@@ -25,6 +25,16 @@ function byName(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** At most 10 names, for messages about 1,000-class label sets. */
+const listed = (names: readonly string[]): string =>
+  `${names.slice(0, 10).join(', ')}${names.length > 10 ? `, … (${names.length} in all)` : ''}`;
+
+/** A class's index by name, or by its id (an ImageNet WordNet id), or −1. */
+const classIndex = (names: readonly string[], ids: readonly string[] | undefined, key: string) => {
+  const i = names.indexOf(key);
+  return i >= 0 || !ids ? i : ids.indexOf(key);
+};
+
 export const IMAGE_EXT = /\.(png|jpe?g|webp|gif|tiff?|avif)$/i;
 
 /**
@@ -38,6 +48,7 @@ export function fromSubfolders(
   dir: string,
   names?: readonly string[],
   numClasses?: number,
+  ids?: readonly string[],
 ): LabelledFiles {
   const found = readdirSync(dir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && !d.name.startsWith('.'))
@@ -54,14 +65,14 @@ export function fromSubfolders(
   if (names) {
     classNames = [...names];
     labelOf = (f) => {
-      const i = classNames.indexOf(f);
+      const i = classIndex(classNames, ids, f);
       return i >= 0 || !isIndex(f) || Number(f) >= classNames.length ? i : Number(f);
     };
     const unknown = found.filter((d) => labelOf(d) < 0);
     if (unknown.length > 0) {
       throw new LoadError(
         'DATA_LOAD',
-        `sub-folder(s) ${unknown.join(', ')} of ${dir} are not among the class names [${classNames.join(', ')}] nor a class index 0–${classNames.length - 1}; rename them or pass class names (--classes) that include them`,
+        `sub-folder(s) ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''} of ${dir} are not among the class names [${listed(classNames)}]${ids ? ` nor their ids [${listed(ids)}]` : ''} nor a class index 0–${classNames.length - 1}; rename them or pass class names (--classes, --labels) that include them`,
       );
     }
   } else if (found.every(isIndex)) {
@@ -128,6 +139,7 @@ export function fromCsv(
   csv: string,
   names?: readonly string[],
   numClasses?: number,
+  ids?: readonly string[],
 ): LabelledFiles {
   let text: string;
   try {
@@ -169,12 +181,12 @@ export function fromCsv(
     classNames = Array.from({ length: k }, (_, i) => String(i));
   } else classNames = [...new Set(rows.map((r) => r.cells[1]))].sort(byName);
   const files = rows.map(({ line, cells: [file, label] }) => {
-    let y = classNames.indexOf(label);
+    let y = names ? classIndex(classNames, ids, label) : classNames.indexOf(label);
     if (y < 0 && isIndex(label) && Number(label) < classNames.length) y = Number(label);
     if (y < 0) {
       throw new LoadError(
         'DATA_LOAD',
-        `${csv} line ${line}: unknown label ${JSON.stringify(label)} for ${file}; expected one of the classes [${classNames.join(', ')}] or an index 0–${classNames.length - 1}`,
+        `${csv} line ${line}: unknown label ${JSON.stringify(label)} for ${file}; expected one of the classes [${listed(classNames)}]${ids ? ` or their ids` : ''} or an index 0–${classNames.length - 1}`,
       );
     }
     if (numClasses !== undefined && y >= numClasses) {

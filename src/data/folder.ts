@@ -1,19 +1,27 @@
 /**
  * A folder of PNG/JPEG (also WebP, GIF, TIFF, AVIF) images as a `Dataset`.
- * Images are decoded with sharp, alpha flattened onto black, resized to the
- * requested [h, w] (stretched, no crop), converted to 1 or 3 channels and
- * scaled from 0–255 to the bounds; everything converted is listed in
- * `conversions` (and joined into `notes` for reports).
+ * Without `resize`/`crop`, images are decoded with sharp, alpha flattened
+ * onto black, resized to the requested [h, w] (stretched, no crop),
+ * converted to 1 or 3 channels and scaled from 0–255 to the bounds. With
+ * them (photos of any size, ImageNet-style), each photo is decoded at its
+ * size (JPEG by jpeg-js, PNG by pngjs), converted to 1 or 3 channels, then
+ * resized and centre-cropped as torchvision's `Resize` + `CenterCrop` on a
+ * PIL image do, bit for bit (see crop.ts, resize.ts); the result must be the
+ * requested [h, w]. Everything converted is listed in `conversions` (and
+ * joined into `notes` for reports).
  *
  *   const ds = await loadImageFolder('digits/', { shape: [28, 28, 1] });
  *   const ds2 = await loadImageFolder('pics/', { shape: [32, 32, 3], labels: { csv: 'pics/labels.csv' } });
+ *   const ds3 = await loadImageFolder('val/', { shape: [224, 224, 3], resize: 256, crop: 224 });
  */
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { InputError, LoadError } from '../errors.js';
 import { checkOptionKeys } from '../options.js';
+import { checkPhotoTransform, describePhotoTransform, type PhotoSize } from './crop.js';
 import type { Dataset } from './dataset.js';
 import { checkFolder, fromCsv, fromSubfolders } from './folder-labels.js';
+import { type PhotoSeen, photoPixels } from './photo-pixels-node.js';
 
 export interface ImageFolderOptions {
   /** Image shape [h, w, c] to produce (c = 1 or 3), usually the model's input. */
@@ -40,6 +48,17 @@ export interface ImageFolderOptions {
    * sub-folder or CSV row. The data may cover only some of the classes.
    */
   numClasses?: number;
+  /**
+   * Other names per class a sub-folder or CSV label may use, in class order
+   * (ImageNet's WordNet ids `n01440764`…, from a synset-mapping labels file).
+   */
+  classIds?: readonly string[];
+  /** torchvision's `Resize(n)` (shorter side to n, aspect kept) or `Resize([h, w])`, before `crop`. */
+  resize?: PhotoSize;
+  /** torchvision's `CenterCrop(n)` or `CenterCrop([h, w])`, after `resize`; must give the shape's h × w. */
+  crop?: PhotoSize;
+  /** With resize/crop: a JPEG's EXIF orientation tag is applied (default) or ignored (as PIL does). */
+  orientation?: 'apply' | 'ignore';
   /** At most this many images (after `offset`), in listing order. */
   limit?: number;
   /** Skip this many images first. */
@@ -59,6 +78,10 @@ const FOLDER_OPTION_KEYS: { [K in keyof Required<ImageFolderOptions>]: true } = 
   labelsCsv: true,
   classNames: true,
   numClasses: true,
+  classIds: true,
+  resize: true,
+  crop: true,
+  orientation: true,
   limit: true,
   offset: true,
 };
@@ -122,6 +145,22 @@ function checkOptions(o: ImageFolderOptions): { csv?: string; lo: number; hi: nu
     );
   }
   const csv = labels === 'subfolders' ? o.labelsCsv : labels.csv;
+  checkPhotoTransform(o, 'loadImageFolder');
+  if (o.orientation !== undefined && o.orientation !== 'apply' && o.orientation !== 'ignore') {
+    throw new InputError(
+      'INVALID_OPTION',
+      `orientation must be 'apply' or 'ignore'; received ${JSON.stringify(o.orientation)}`,
+    );
+  }
+  if (
+    o.classIds !== undefined &&
+    (o.classNames === undefined || o.classIds.length !== o.classNames.length)
+  ) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `classIds needs classNames of the same length (one id per class); received ${o.classIds.length} ids for ${o.classNames?.length ?? 'no'} names`,
+    );
+  }
   return { csv, lo, hi };
 }
 
@@ -188,8 +227,8 @@ export async function loadImageFolder(
   const { csv, lo, hi } = checkOptions(options);
   checkFolder(dir);
   const listed = csv
-    ? fromCsv(dir, csv, options.classNames, options.numClasses)
-    : fromSubfolders(dir, options.classNames, options.numClasses);
+    ? fromCsv(dir, csv, options.classNames, options.numClasses, options.classIds)
+    : fromSubfolders(dir, options.classNames, options.numClasses, options.classIds);
   const offset = options.offset ?? 0;
   const end = options.limit === undefined ? undefined : offset + options.limit;
   const files = listed.files.slice(offset, end);
@@ -202,12 +241,22 @@ export async function loadImageFolder(
   const [h, w, c] = options.shape;
   const d = h * w * c;
   const images = new Float32Array(files.length * d);
+  const transform = options.resize !== undefined || options.crop !== undefined;
   const seen: Seen = { sizes: new Set(), offAspect: 0, offSizes: new Set(), other: new Set() };
+  const photoSeen: PhotoSeen = { sizes: new Set(), padded: 0, other: new Set() };
   for (let i = 0; i < files.length; i++) {
-    const raw = await decode(files[i].file, options.shape, seen);
+    const raw = transform
+      ? await photoPixels(files[i].file, options, photoSeen)
+      : await decode(files[i].file, options.shape, seen);
     for (let j = 0; j < d; j++) images[i * d + j] = lo + ((hi - lo) * raw[j]) / 255;
   }
-  const conversions = [...seen.other];
+  const conversions = [...seen.other, ...photoSeen.other];
+  if (transform) {
+    const sizes = [...photoSeen.sizes];
+    conversions.unshift(
+      `${describePhotoTransform(options)} from ${sizes.slice(0, 6).join(', ')}${sizes.length > 6 ? ', …' : ''}${photoSeen.padded > 0 ? `; ${photoSeen.padded} images smaller than the crop were zero-padded` : ''}`,
+    );
+  }
   if (seen.offAspect > 0) {
     const list = [...seen.offSizes];
     conversions.unshift(

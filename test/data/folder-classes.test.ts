@@ -148,7 +148,7 @@ test('loadImageFolder rejects unknown option names', async () => {
     loadImageFolder(dir, { shape, classes: ['a'] } as never),
     coded(
       'INVALID_OPTION',
-      /loadImageFolder options: unknown option "classes"; accepted options are bounds, classNames, labels, labelsCsv, limit, numClasses, offset, shape/,
+      /loadImageFolder options: unknown option "classes"; accepted options are bounds, classIds, classNames, crop, labels, labelsCsv, limit, numClasses, offset, orientation, resize, shape/,
     ),
   );
 });
