@@ -2,18 +2,75 @@
  * `--data` sources: `mnist:test`, `mnist:train`, `mnist:test:3,7` (only those
  * digits, relabelled 0..k−1 in the order given) or an image folder (one
  * subfolder per class, or a CSV of file,label), loaded by `src/data` and checked against the model.
+ * Photos of any size take `--resize N --crop N` (torchvision's Resize +
+ * CenterCrop); `--labels FILE` names the model's classes in reports.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { type Dataset, loadImageFolder, loadMnist } from '../data/index.js';
+import {
+  type ClassLabels,
+  checkLabelCount,
+  type Dataset,
+  loadImageFolder,
+  loadMnist,
+  type PhotoSize,
+  parseLabels,
+} from '../data/index.js';
 import { type Classifier, InputError, LoadError } from '../index.js';
-import { UsageError } from './flags.js';
+import { text, UsageError, value } from './flags.js';
 
 export interface DataFlags {
   data: string;
   'labels-csv'?: string;
   classes?: string;
+  labels?: string;
+  resize?: PhotoSize;
+  crop?: PhotoSize;
   limit?: number;
   offset: number;
+}
+
+/** `--resize 256`, `--crop 224` or `--crop 224x192` (height × width). */
+export function photoSize(raw: string, flag: string): PhotoSize {
+  const m = /^\s*([1-9]\d*)\s*(?:[x×,]\s*([1-9]\d*)\s*)?$/i.exec(raw);
+  if (!m) {
+    throw new UsageError(
+      `--${flag} must be a positive integer or HEIGHTxWIDTH, e.g. 224 or 224x192; received ${JSON.stringify(raw)}`,
+    );
+  }
+  return m[2] === undefined ? Number(m[1]) : [Number(m[1]), Number(m[2])];
+}
+
+/** Flags for photo folders and class names (part of every command's data flags). */
+export const imageDataFlags = {
+  resize: value(
+    'N|HxW',
+    photoSize,
+    "for an image folder: torchvision's Resize(N) (shorter side to N, aspect kept; PIL's antialiased bilinear) or Resize((H, W)), before --crop",
+    { defaultText: 'none: without --resize/--crop images are stretched to the model input' },
+  ),
+  crop: value(
+    'N|HxW',
+    photoSize,
+    "for an image folder: torchvision's CenterCrop after --resize; the result must be the model's input size",
+  ),
+  labels: value(
+    'FILE',
+    text,
+    "the model's class names for reports: one per line, a JSON array, or ImageNet's synset mapping (n01440764 tench, …; its ids also name ImageNet-style sub-folders); exactly one per model output",
+  ),
+};
+
+/** Read and check `--labels FILE` against the model's class count. */
+export function readLabels(file: string, numClasses: number): ClassLabels {
+  let body: string;
+  try {
+    body = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`--labels ${file}: cannot read it (${(e as Error).message})`);
+  }
+  const labels = parseLabels(body, file);
+  checkLabelCount(labels, numClasses, file);
+  return labels;
 }
 
 export type DataSource =
@@ -68,11 +125,17 @@ export function parseClasses(raw: string, numClasses: number): string[] {
 /** Load the examples the flags name, shaped for `model`. */
 export async function loadData(f: DataFlags, model: Classifier): Promise<Dataset> {
   const src = parseDataSource(f.data);
-  if (src.kind === 'mnist' && f.classes !== undefined) {
-    throw new UsageError(
-      `--classes is for an image folder; ${f.data} has its classes (the digits) already`,
-    );
+  for (const flag of ['classes', 'resize', 'crop'] as const) {
+    if (src.kind === 'mnist' && f[flag] !== undefined) {
+      throw new UsageError(
+        `--${flag} is for an image folder; ${f.data} has its classes and size (the digits, 28×28) already`,
+      );
+    }
   }
+  if (f.labels !== undefined && f.classes !== undefined) {
+    throw new UsageError('give --labels or --classes, not both: both name the model classes');
+  }
+  const labels = f.labels === undefined ? undefined : readLabels(f.labels, model.numClasses);
   const ds =
     src.kind === 'mnist'
       ? loadMnist(src.split, { limit: f.limit, offset: f.offset, digits: src.digits })
@@ -80,12 +143,25 @@ export async function loadData(f: DataFlags, model: Classifier): Promise<Dataset
           shape: model.inputShape,
           bounds: model.bounds,
           labelsCsv: f['labels-csv'],
-          classNames:
-            f.classes === undefined ? undefined : parseClasses(f.classes, model.numClasses),
+          classNames: labels
+            ? labels.names
+            : f.classes === undefined
+              ? undefined
+              : parseClasses(f.classes, model.numClasses),
+          ...(labels?.ids ? { classIds: labels.ids } : {}),
+          ...(f.resize !== undefined ? { resize: f.resize } : {}),
+          ...(f.crop !== undefined ? { crop: f.crop } : {}),
           numClasses: model.numClasses,
           limit: f.limit,
           offset: f.offset,
         });
+  // MNIST keeps its digits' class count; --labels only renames them for reports.
+  if (labels && src.kind === 'mnist') {
+    if (src.digits !== undefined) {
+      throw new UsageError(`--labels names all the model's classes; ${f.data} relabels digits`);
+    }
+    ds.classNames = labels.names;
+  }
   if (ds.shape.join() !== model.inputShape.join()) {
     throw new LoadError(
       'DATA_LOAD',

@@ -1,0 +1,43 @@
+/**
+ * The CLI's photo flags as loadData reads them: --resize/--crop on a photo
+ * folder, --labels checked against the model's class count and used as the
+ * class names, and the flags refused where they mean nothing (MNIST).
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { test } from 'node:test';
+import { loadData, photoSize } from '../../src/cli/data.js';
+import { UsageError } from '../../src/cli/flags.js';
+import type { Classifier } from '../../src/index.js';
+import { tempDir } from './helpers.js';
+
+const model = (numClasses: number) =>
+  ({ inputShape: [224, 224, 3], bounds: [0, 1], numClasses }) as unknown as Classifier;
+
+test('--resize/--crop values: N or HxW', () => {
+  assert.equal(photoSize('256', 'resize'), 256);
+  assert.deepEqual(photoSize('224x192', 'crop'), [224, 192]);
+  assert.throws(() => photoSize('0', 'crop'), /--crop must be a positive integer or HEIGHTxWIDTH/);
+  assert.throws(() => photoSize('224x', 'crop'), UsageError);
+});
+
+test('a photo folder with --resize 256 --crop 224 --labels: class names from the file', async () => {
+  const dir = tempDir('advkit-photos-');
+  mkdirSync(path.join(dir, 'cat'));
+  copyFileSync('examples/photos/chelsea.png', path.join(dir, 'cat', 'chelsea.png'));
+  const labels = path.join(dir, '..', `${path.basename(dir)}-labels.txt`);
+  writeFileSync(labels, 'dog\ncat\nmug\n');
+  const ds = await loadData({ data: dir, labels, resize: 256, crop: 224, offset: 0 }, model(3));
+  assert.deepEqual([...ds.labels], [1]);
+  assert.deepEqual(ds.classNames, ['dog', 'cat', 'mug']);
+  assert.match(ds.notes ?? '', /Resize\(256\).*CenterCrop\(224\)/);
+  await assert.rejects(
+    loadData({ data: dir, labels, offset: 0, resize: 256, crop: 224 }, model(1000)),
+    /names 3 classes but the model outputs 1000/,
+  );
+  await assert.rejects(
+    loadData({ data: 'mnist:test', crop: 224, offset: 0 }, model(10)),
+    /--crop is for an image folder/,
+  );
+});
