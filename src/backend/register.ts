@@ -11,6 +11,7 @@
  * comparison, logical, pow, floor-division, mod and atan2 kernels with a
  * broadcast operand (tiled first), BatchMatMul and _FusedMatMul with
  * transposed operands (fast), Sign (SIMD, and the cpu backend's values),
+ * UnsortedSegmentSum (missing: gather's gradient),
  * the SIMD kernels (src/backend/simd). cpu: Conv2DBackpropFilter (the stock
  * one is ~60× slower than a forward conv), the input-only short cut of the
  * depthwise filter kernel, and dilated depthwise backprops (the stock ones
@@ -46,6 +47,7 @@ import { sliceConfig } from './slice.js';
 import { splitConfig } from './split.js';
 import { leadingSumConfig } from './sum.js';
 import { tileConfig } from './tile.js';
+import { unsortedSegmentSumConfig } from './unsorted-segment-sum.js';
 
 type Factory = (backendName: string, stock: tf.KernelConfig | undefined) => tf.KernelConfig;
 
@@ -134,6 +136,7 @@ export function registerAdvkitKernels(): void {
   override('wasm', tf.ClipByValue, clipConfig);
   override('wasm', tf.Minimum, minMaxConfig(tf.Minimum));
   override('wasm', tf.Maximum, minMaxConfig(tf.Maximum));
+  override('wasm', tf.UnsortedSegmentSum, unsortedSegmentSumConfig);
   for (const k of SLOW_BROADCAST_KERNELS) override('wasm', k, tiledBroadcastConfig(k));
   override('wasm', tf.BatchMatMul, transposeFreeMatMulConfig(tf.BatchMatMul));
   override('wasm', tf._FusedMatMul, transposeFreeMatMulConfig(tf._FusedMatMul));
