@@ -26,12 +26,20 @@ const explicit = ([top, bottom, left, right]: Pads2D): Explicit => [
   [0, 0],
 ];
 
-/** Any node: `apply` forward, saving its inputs; TF.js's autodiff of `apply` back. */
+/**
+ * Any node: `apply` forward, saving its inputs; TF.js's autodiff of `apply`
+ * back (an input `apply` reads only through non-differentiable ops, like a
+ * shape, gets a zero gradient).
+ */
 export function autodiffStep(apply: (xs: tf.Tensor[]) => tf.Tensor): Step {
   return {
     forward: (xs) => ({ y: tf.tidy(() => apply(xs)), saved: xs }),
     backward: (dy, saved) =>
-      withInputOnlyGradients(() => tf.grads((...xs: tf.Tensor[]) => apply(xs))(saved, dy)),
+      withInputOnlyGradients(() => {
+        const { value, grads } = tf.engine().gradients(() => apply(saved), saved, dy, true);
+        value.dispose();
+        return grads.map((g, i) => g ?? tf.zerosLike(saved[i]));
+      }),
   };
 }
 
@@ -104,22 +112,18 @@ export function convStep(spec: Spec<'conv'>, relu: boolean): Step | string {
     ) as tf.Tensor;
   const inputGrad = (dz: tf.Tensor, filter: tf.Tensor4D, xShape: number[]) =>
     depthwise
-      ? (tf
-          .engine()
-          .runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy: dz, filter }, {
-            strides,
-            pad,
-            dilations: [1, 1],
-            inputShape: xShape,
-          } as never) as tf.Tensor)
-      : (tf
-          .engine()
-          .runKernel(tf.Conv2DBackpropInput, { dy: dz, filter }, {
-            strides,
-            pad,
-            dataFormat: 'NHWC',
-            inputShape: xShape,
-          } as never) as tf.Tensor);
+      ? (tf.engine().runKernel(tf.DepthwiseConv2dNativeBackpropInput, { dy: dz, filter }, {
+          strides,
+          pad,
+          dilations: [1, 1],
+          inputShape: xShape,
+        } as never) as tf.Tensor)
+      : (tf.engine().runKernel(tf.Conv2DBackpropInput, { dy: dz, filter }, {
+          strides,
+          pad,
+          dataFormat: 'NHWC',
+          inputShape: xShape,
+        } as never) as tf.Tensor);
   const withFilter = <T>(f: (filter: tf.Tensor4D) => T): T => {
     const [filter, owned] = filterOf();
     try {

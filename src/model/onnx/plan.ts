@@ -41,6 +41,8 @@ export interface OnnxPlanOptions {
   beforeActivation?: boolean;
   /** Only `autodiffStep`s (for tests and benchmarks: the fast steps against autodiff). */
   autodiffOnly?: boolean;
+  /** Wraps every step (a benchmark's per-step timer); such plans are not cached. */
+  instrument?: (name: string, step: Step) => Step;
 }
 
 /**
@@ -61,6 +63,7 @@ const cache = new WeakMap<PlannableOnnx, Map<string, LayerPlan | string>>();
 
 /** The network's plan, or why it has none. Plans are cached per network and options. */
 export function onnxPlan(net: PlannableOnnx, options: OnnxPlanOptions = {}): LayerPlan | string {
+  if (options.instrument) return buildPlan(net, options);
   const key = `${options.beforeActivation !== false}/${options.autodiffOnly === true}`;
   let byKey = cache.get(net);
   if (byKey === undefined) {
@@ -118,6 +121,8 @@ function buildPlan(net: PlannableOnnx, options: OnnxPlanOptions): LayerPlan | st
       rule: step ? regionRule(n) : { kind: 'whole' },
     });
   }
+  const { instrument } = options;
+  if (instrument) for (const m of made) m.step = instrument(m.name, m.step);
   const extents = new Map<number, Extent>();
   graph.values.forEach((v, i) => {
     extents.set(
