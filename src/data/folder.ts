@@ -69,6 +69,10 @@ export interface FolderDataset extends Dataset {
   notes: string;
   /** What was converted, one entry per kind (e.g. "resized from 40×30 to 28×28"). */
   conversions: string[];
+  /** The image files in data-set order. */
+  files: string[];
+  /** Each image's own size [width, height] before resize/crop (with `resize` or `crop`). */
+  sizes?: [number, number][];
 }
 
 const FOLDER_OPTION_KEYS: { [K in keyof Required<ImageFolderOptions>]: true } = {
@@ -243,7 +247,7 @@ export async function loadImageFolder(
   const images = new Float32Array(files.length * d);
   const transform = options.resize !== undefined || options.crop !== undefined;
   const seen: Seen = { sizes: new Set(), offAspect: 0, offSizes: new Set(), other: new Set() };
-  const photoSeen: PhotoSeen = { sizes: new Set(), padded: 0, other: new Set() };
+  const photoSeen: PhotoSeen = { sizes: new Set(), each: [], padded: 0, other: new Set() };
   for (let i = 0; i < files.length; i++) {
     const raw = transform
       ? await photoPixels(files[i].file, options, photoSeen)
@@ -284,5 +288,7 @@ export async function loadImageFolder(
     source: `image folder ${dir}${csv ? ` (labels from ${csv})` : ''}, images ${offset}..${offset + files.length - 1} of ${listed.files.length}`,
     notes: conversions.join('; '),
     conversions,
+    files: files.map((f) => f.file),
+    ...(transform ? { sizes: photoSeen.each } : {}),
   };
 }

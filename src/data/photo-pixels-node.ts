@@ -10,6 +10,8 @@ import { dropAlpha, toChannels } from './image.js';
 export interface PhotoSeen {
   /** The photos' own sizes, "W×H". */
   sizes: Set<string>;
+  /** Each photo's [width, height], in order. */
+  each: [number, number][];
   /** Photos smaller than the crop (zero-padded). */
   padded: number;
   other: Set<string>;
@@ -35,6 +37,7 @@ export async function photoPixels(
     );
   }
   seen.sizes.add(`${img.width}×${img.height}`);
+  seen.each.push([img.width, img.height]);
   for (const note of decoded.conversions) seen.other.add(note);
   const opaque = dropAlpha(img);
   if (opaque.flattened) seen.other.add('alpha flattened onto black');

@@ -3,6 +3,15 @@
  * requests, and self-contained HTML with SVG plots and image grids.
  * Browser-safe; `write-node.ts` writes the files in Node.
  */
+export {
+  type ClassScore,
+  type FgsmPicture,
+  fgsmPictureHtml,
+  fgsmPictureJson,
+  fgsmPictureMarkdown,
+  type PicturePhoto,
+  topK,
+} from './fgsm-picture.js';
 export { escapeHtml, type HtmlOptions, toHtml } from './html.js';
 export { type RenderedGrid, renderGrid } from './images.js';
 export { fromJson, toJson } from './json.js';

@@ -9,6 +9,10 @@
  * robust model it then runs the fast AutoAttack suite (APGD-CE, APGD-T as a
  * cascade) at ε = 0.3 on the first DEMO_AUTOATTACK_LIMIT images, beside PGD on
  * the same images: FGSM failing is not robustness, and neither is PGD failing.
+ * Last, a real trained model on real photos (demo-photos.ts): nsfwjs's
+ * MobileNetV2 on the public-domain photos of examples/photos under FGSM,
+ * with the classic FGSM picture; a few seconds, so it is part of the one
+ * demo rather than a command of its own.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -20,10 +24,11 @@ import { workerThreads } from '../../eval/workers-node.js';
 import { loadClassifierFromFile } from '../../model/load-node.js';
 import { prepareOutDir } from '../checks.js';
 import { defineCommand, note, pct, print, table, timestamp } from '../command.js';
-import { positiveInt, text, toggle, value } from '../flags.js';
+import { positiveInt, text, toggle, UsageError, value } from '../flags.js';
 import { mainThreads, runFlags, startBackend, workersFlag } from '../options.js';
 import { progressBar } from '../progress.js';
 import { reportFiles, summaryLines } from '../summary.js';
+import { photoDemoPaths, photoLines, runPhotoDemo } from './demo-photos.js';
 
 /** Examples and PGD steps that keep the demo near a minute on 2 cores (measured). */
 export const DEMO_LIMIT = 500;
@@ -40,13 +45,8 @@ export const DEMO_EPSILONS = [0.05, 0.1, 0.2, 0.3];
 export const DEMO_AUTOATTACK_LIMIT = 60;
 export const DEMO_AUTOATTACK_EPSILON = 0.3;
 
-const MODELS_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  '..',
-  'models',
-);
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const MODELS_DIR = path.join(ROOT, 'models');
 
 const flags = {
   limit: value('N', positiveInt, 'MNIST test examples to evaluate', { default: DEMO_LIMIT }),
@@ -67,6 +67,8 @@ const flags = {
     { default: DEMO_AUTOATTACK_LIMIT },
   ),
   'no-autoattack': toggle('skip the fast AutoAttack suite on models/mnist-robust'),
+  'no-photos': toggle('skip the real photos (nsfwjs MobileNetV2 on examples/photos under FGSM)'),
+  'photos-only': toggle('only the real photos: skip the MNIST models'),
   ...workersFlag,
   ...runFlags,
 };
@@ -83,21 +85,32 @@ export const demo = defineCommand({
     `under the fast AutoAttack suite (APGD-CE, then APGD-T on the examples still robust) at`,
     `ε = ${DEMO_AUTOATTACK_EPSILON} on the first ${DEMO_AUTOATTACK_LIMIT} images, beside PGD on the same images.`,
     '--workers N evaluates on N worker threads (the same report); worth it for larger --limit.',
+    "Then a real trained model on real photos: nsfwjs 4.4.0's MobileNetV2 (shipped in the npm",
+    'package; models/nsfw-mobilenet) on the public-domain photos of examples/photos, Resize(256) +',
+    'CenterCrop(224), under FGSM at ε = 1/255 … 8/255, with the FGSM picture (photo, perturbation,',
+    'adversarial photo, top-5 before and after) at 4/255 in photos-fgsm/fgsm-picture.html.',
   ].join('\n'),
   examples: [
     'advkit demo',
     'npm run demo',
     'advkit demo --limit 10000 --steps 40 --out runs/full',
     'advkit demo --limit 10000 --workers 2',
+    'advkit demo --photos-only',
   ],
   flags,
   async run(o) {
     await startBackend(o.backend, mainThreads(o));
     const out = o.out ?? path.join('advkit-out', `demo-${timestamp()}`);
     await prepareOutDir(out);
-    const names = ['mnist-cnn', 'mnist-robust'].filter(
-      (n, i) => i === 0 || (!o['cnn-only'] && existsSync(path.join(MODELS_DIR, n, 'model.json'))),
-    );
+    if (o['photos-only'] && o['no-photos']) {
+      throw new UsageError('--photos-only and --no-photos leave nothing to run; give one');
+    }
+    const names = o['photos-only']
+      ? []
+      : ['mnist-cnn', 'mnist-robust'].filter(
+          (n, i) =>
+            i === 0 || (!o['cnn-only'] && existsSync(path.join(MODELS_DIR, n, 'model.json'))),
+        );
     const suite: Suite = {
       attacks: [
         { name: 'fgsm' },
@@ -180,14 +193,33 @@ export const demo = defineCommand({
       const dir = path.join(out, 'mnist-robust-autoattack-fast');
       fast = { report, files: await reportFiles(dir, report) };
     }
+    const photoPaths = o['no-photos'] ? undefined : photoDemoPaths(ROOT);
+    let photos: Awaited<ReturnType<typeof runPhotoDemo>> | undefined;
+    if (photoPaths) {
+      note(o.quiet, 'FGSM on real photos (nsfwjs MobileNetV2, 4 photos)…');
+      photos = await runPhotoDemo(photoPaths, out);
+    } else if (!o['no-photos']) {
+      note(o.quiet, 'real photos skipped: models/nsfw-mobilenet or examples/photos is missing');
+    }
     const seconds = (performance.now() - started) / 1000;
 
     for (const r of reports) print(`== ${r.name}`, ...summaryLines(r.report), '');
     if (reports.length > 1) print('side by side (robust accuracy):', sideBySide(reports), '');
     if (robust && fast) print(...autoAttackLines(robust.report, fast.report), '');
+    if (photos) print(...photoLines(photos.picture), '');
+    const parts = [
+      ...(reports.length > 0
+        ? [`${reports[0].report.data.examples} MNIST test images, FGSM and PGD-${o.steps}`]
+        : []),
+      ...(fast ? [`autoattack-fast on ${fast.report.data.examples} (mnist-robust)`] : []),
+      ...(photos ? [`FGSM on ${photos.picture.photos.length} real photos`] : []),
+    ];
     print(
-      `demo: ${reports[0].report.data.examples} MNIST test images, FGSM and PGD-${o.steps}${fast ? `; autoattack-fast on ${fast.report.data.examples} (mnist-robust)` : ''}, ${seconds.toFixed(1)} s in all`,
-      `report: ${[...reports.flatMap((r) => r.files), ...(fast?.files ?? [])].join(', ')}`,
+      `demo: ${parts.join('; ')}, ${seconds.toFixed(1)} s in all`,
+      `report: ${[...reports.flatMap((r) => r.files), ...(fast?.files ?? []), ...(photos?.files ?? [])].join(', ')}`,
+      ...(photos
+        ? [`the FGSM picture: ${path.join(out, 'photos-fgsm', 'fgsm-picture.html')}`]
+        : []),
     );
     return 0;
   },
