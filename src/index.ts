@@ -13,6 +13,7 @@ export {
   wasmThreads,
   withInputOnlyGradients,
 } from './backend/index.js';
+export * from './data/photos.js';
 export { AdvkitError, type ErrorCode, InputError, LoadError, WorkerError } from './errors.js';
 export * from './eval/index.js';
 export {
