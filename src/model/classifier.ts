@@ -22,12 +22,18 @@ import type {
   OutputChoice,
   OutputKind,
 } from './networks/types.js';
+import type { OnnxNetwork } from './onnx/index.js';
 import { type PreparedPreprocess, type Preprocess, preparePreprocess } from './preprocess.js';
 
 export type { ModelFunction, QueryOnlyNetwork } from './networks/index.js';
 export type { ModelMode, NetworkKind, OutputKind } from './networks/types.js';
 /** Anything an adapter in `networks/` recognises. */
-export type Network = tf.LayersModel | tf.GraphModel | ModelFunction | QueryOnlyNetwork;
+export type Network =
+  | tf.LayersModel
+  | tf.GraphModel
+  | ModelFunction
+  | QueryOnlyNetwork
+  | OnnxNetwork;
 
 export interface ClassifierOptions {
   /** Pixel bounds of valid inputs. Default [0, 1]. */

@@ -6,12 +6,14 @@
 import { functionAdapter } from './function.js';
 import { graphAdapter } from './graph.js';
 import { layersAdapter } from './layers.js';
+import { onnxAdapter } from './onnx.js';
 import { queryAdapter } from './query.js';
 import type { NetworkAdapter, NetworkKind } from './types.js';
 
 export const NETWORK_ADAPTERS: readonly NetworkAdapter<unknown>[] = [
   layersAdapter,
   graphAdapter,
+  onnxAdapter,
   queryAdapter,
   functionAdapter,
 ];

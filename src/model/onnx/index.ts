@@ -47,7 +47,34 @@ export interface OnnxNetwork {
   forward(x: tf.Tensor4D): tf.Tensor;
   /** The input of the final Softmax / Sigmoid / LogSoftmax (logits), when there is one. */
   forwardBeforeActivation?(x: tf.Tensor4D): tf.Tensor;
+  /** What the network was imported from: how a worker thread imports it again. */
+  readonly source: OnnxSource;
   dispose(): void;
+}
+
+/** A model's file bytes and the external-data files it read (structured-cloneable). */
+export interface OnnxSource {
+  bytes: Uint8Array;
+  external: Record<string, Uint8Array>;
+  where: string;
+  inputShape?: [number, number, number];
+}
+
+/** Imports a network again from its `source` (in a worker). */
+export function importOnnxSource(source: OnnxSource): Promise<OnnxNetwork> {
+  return importOnnx(source.bytes, {
+    where: source.where,
+    inputShape: source.inputShape,
+    externalData: (location) => {
+      const f = source.external[location];
+      if (!f)
+        throw new LoadError(
+          'MODEL_LOAD',
+          `${source.where}: external data ${JSON.stringify(location)} was not sent with the model`,
+        );
+      return f;
+    },
+  });
 }
 
 export const MIN_OPSET = 7;
@@ -241,6 +268,7 @@ export async function importOnnx(
           return runGraph(translated, x, finalOp.inputs[0]);
         }
       : undefined,
+    source: { bytes, external: Object.fromEntries(files), where, inputShape: options.inputShape },
     dispose: () => translated.dispose(),
   };
 }
