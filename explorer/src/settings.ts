@@ -3,10 +3,11 @@
  * and the report-ready JSON (the spec's checklist fields).
  */
 import {
+  ATTACK_NAMES,
+  ATTACKS,
   type Attack,
   type AttackName,
   type Classifier,
-  createAttack,
   describeGoal,
   type Goal,
   type NormName,
@@ -15,8 +16,24 @@ import {
   UNTARGETED,
 } from 'advkit';
 
-/** The attacks the explorer offers (APGD-CE and FAB-T are left to the CLI and the suite). */
-export type ExplorerAttack = Exclude<AttackName, 'apgd' | 'fab-t'>;
+/**
+ * Attacks in advkit's registry that the explorer leaves to the CLI and the
+ * suite, and why. Every other registry row is offered here, with the
+ * controls its shared options call for.
+ */
+export const NOT_IN_EXPLORER = {
+  apgd: 'APGD-CE runs in the AutoAttack suite (advkit eval --attacks autoattack); the explorer offers APGD-T',
+  'fab-t':
+    'FAB-T is a minimum-norm search, reported by the suite beside APGD-T; run it with advkit eval',
+} as const satisfies Partial<Record<AttackName, string>>;
+
+/** The attacks the explorer offers. */
+export type ExplorerAttack = Exclude<AttackName, keyof typeof NOT_IN_EXPLORER>;
+
+/** The registry's attacks the explorer offers, in the registry's order. */
+export const EXPLORER_ATTACKS = ATTACK_NAMES.filter(
+  (n): n is ExplorerAttack => !Object.hasOwn(NOT_IN_EXPLORER, n),
+);
 
 export interface AttackSettings {
   attack: ExplorerAttack;
@@ -35,28 +52,55 @@ export interface AttackSettings {
   seed: number;
 }
 
-/** Which controls an attack uses, and its step-size default (× ε). */
-export const ATTACK_PARAMS: Record<
-  ExplorerAttack,
-  {
-    steps: boolean;
-    relStep?: number;
-    restarts: boolean;
-    decay: boolean;
-    queries?: boolean;
-    label: string;
-  }
+/** The explorer's controls for one attack, and its step-size slider's start (× ε). */
+export interface AttackControls {
+  steps: boolean;
+  relStep?: number;
+  restarts: boolean;
+  decay: boolean;
+  queries?: boolean;
+  label: string;
+  /** Whether it needs the model's gradient (false: it only queries the logits). */
+  needsGradient: boolean;
+}
+
+/**
+ * What the registry cannot say: where the step-size slider starts (the
+ * attack's default for the explorer's default steps, 10: PGD 2.5/steps,
+ * MI-FGSM 1/steps) and the attack-specific controls (momentum decay,
+ * Square's query budget). An attack without a row here gets the controls
+ * of its shared options and a slider starting at 0.25·ε.
+ */
+const OWN_CONTROLS: Partial<
+  Record<ExplorerAttack, { relStep?: number; decay?: true; queries?: true }>
 > = {
-  fgsm: { steps: false, restarts: false, decay: false, label: 'FGSM' },
-  'fgsm-rs': { steps: false, relStep: 1.25, restarts: false, decay: false, label: 'FGSM-RS' },
-  rfgsm: { steps: false, restarts: false, decay: false, label: 'R+FGSM' },
-  bim: { steps: true, relStep: 0.25, restarts: false, decay: false, label: 'BIM' },
-  pgd: { steps: true, relStep: 0.25, restarts: true, decay: false, label: 'PGD' },
-  mifgsm: { steps: true, relStep: 0.1, restarts: false, decay: true, label: 'MI-FGSM' },
-  // APGD-T sets its own step size (2ε, halved at checkpoints).
-  'apgd-t': { steps: true, restarts: true, decay: false, label: 'APGD-T' },
-  square: { steps: false, restarts: true, decay: false, queries: true, label: 'Square' },
+  'fgsm-rs': { relStep: 1.25 },
+  bim: { relStep: 0.25 },
+  pgd: { relStep: 0.25 },
+  mifgsm: { relStep: 0.1, decay: true },
+  square: { queries: true },
 };
+
+function controlsOf(name: ExplorerAttack): AttackControls {
+  const entry = ATTACKS[name];
+  const own = OWN_CONTROLS[name] ?? {};
+  // APGD-T sets its own step size (2ε, halved at checkpoints): no slider.
+  const relStep = entry.shared.includes('stepSize') ? (own.relStep ?? 0.25) : undefined;
+  return {
+    steps: entry.shared.includes('steps'),
+    ...(relStep !== undefined ? { relStep } : {}),
+    restarts: entry.shared.includes('restarts'),
+    decay: own.decay === true,
+    ...(own.queries ? { queries: true } : {}),
+    label: entry.label,
+    needsGradient: entry.needsGradient,
+  };
+}
+
+/** Which controls an attack uses, and its step-size default (× ε). */
+export const ATTACK_PARAMS = Object.fromEntries(
+  EXPLORER_ATTACKS.map((n) => [n, controlsOf(n)]),
+) as Record<ExplorerAttack, AttackControls>;
 
 export function goalOf(s: AttackSettings): Goal {
   if (s.goal === 'untargeted') return UNTARGETED;
@@ -65,36 +109,16 @@ export function goalOf(s: AttackSettings): Goal {
   return targeted(rule);
 }
 
+/** The advkit attack for the settings: the options of the controls the attack shows. */
 export function buildAttack(s: AttackSettings): Attack {
   const p = ATTACK_PARAMS[s.attack];
-  const common = { norm: s.norm };
-  switch (s.attack) {
-    case 'fgsm':
-    case 'rfgsm':
-      return createAttack(s.attack, common);
-    case 'fgsm-rs':
-      return createAttack('fgsm-rs', { ...common, relStepSize: s.relStep });
-    case 'bim':
-      return createAttack('bim', { ...common, steps: s.steps, relStepSize: s.relStep });
-    case 'pgd':
-      return createAttack('pgd', {
-        ...common,
-        steps: s.steps,
-        relStepSize: s.relStep,
-        restarts: p.restarts ? s.restarts : 1,
-      });
-    case 'mifgsm':
-      return createAttack('mifgsm', {
-        ...common,
-        steps: s.steps,
-        relStepSize: s.relStep,
-        decay: s.decay,
-      });
-    case 'apgd-t':
-      return createAttack('apgd-t', { ...common, steps: s.steps, restarts: s.restarts });
-    case 'square':
-      return createAttack('square', { ...common, queries: s.queries, restarts: s.restarts });
-  }
+  const options: Record<string, unknown> = { norm: s.norm };
+  if (p.steps) options.steps = s.steps;
+  if (p.relStep !== undefined) options.relStepSize = s.relStep;
+  if (p.restarts) options.restarts = s.restarts;
+  if (p.decay) options.decay = s.decay;
+  if (p.queries) options.queries = s.queries;
+  return ATTACKS[s.attack].create(options as never);
 }
 
 export interface ReportContext {
@@ -127,10 +151,9 @@ export function settingsReport(c: ReportContext): Record<string, unknown> {
           ? { kind: 'fixed', target: s.targetClass }
           : { kind: s.targetRule }
         : null,
-    gradientPath:
-      s.attack === 'square'
-        ? `none: Square queries the logits only (preprocessing: ${c.model.info.preprocessing})`
-        : `${s.attack === 'apgd-t' ? 'targeted DLR' : 'cross-entropy'} gradient w.r.t. the pixel-space input, through preprocessing: ${c.model.info.preprocessing}`,
+    gradientPath: !ATTACK_PARAMS[s.attack].needsGradient
+      ? `none: ${ATTACK_PARAMS[s.attack].label} queries the logits only (preprocessing: ${c.model.info.preprocessing})`
+      : `${s.attack === 'apgd-t' ? 'targeted DLR' : 'cross-entropy'} gradient w.r.t. the pixel-space input, through preprocessing: ${c.model.info.preprocessing}`,
     clipping: attack.clipping,
     modelMode: c.model.info.mode,
     seed: s.seed,

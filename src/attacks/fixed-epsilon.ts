@@ -60,6 +60,12 @@ export abstract class FixedEpsilonAttack implements Attack {
   protected readonly normImpl: Norm;
   protected readonly loss: LossName;
   protected readonly surrogate?: Classifier;
+  /**
+   * Whether `perturb` differentiates the attacker; false for the query
+   * attacks, which alone run on a query-only model (the registry's
+   * `needsGradient` column says the same, and a test holds them together).
+   */
+  protected readonly needsGradient: boolean = true;
 
   /**
    * `ownKeys` are the option names the attack accepts beyond
@@ -124,6 +130,14 @@ export abstract class FixedEpsilonAttack implements Attack {
     const n = x.shape[0];
     const labels = await validateLabels(model, call.labels, n);
     const attacker = this.surrogate ?? model;
+    if (this.needsGradient && !attacker.differentiable) {
+      // Imported here, once every attack module has loaded: the registry imports them all.
+      const { queryAttackNames } = await import('./registry.js');
+      throw new InputError(
+        'NOT_DIFFERENTIABLE',
+        `${this.name} needs the model's gradient, but the model ${JSON.stringify(attacker.info.name)} is query-only (it has no gradient); attacks that only query the model: ${queryAttackNames().join(', ')} (or give a differentiable surrogate for a transfer attack)`,
+      );
+    }
     if (attacker !== model) {
       if (
         attacker.inputShape.join() !== model.inputShape.join() ||

@@ -62,6 +62,7 @@ export interface SquareOptions {
 
 export class Square extends FixedEpsilonAttack {
   readonly name = 'square';
+  protected override readonly needsGradient = false;
   readonly queries: number;
   readonly pInit: number;
   readonly restarts: number;

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { AUTOATTACK_VERSIONS, type AutoAttackVersion, type SuiteAttack } from '../eval/types.js';
 import {
   ATTACK_NAMES,
+  ATTACKS,
   type Attack,
   type AttackName,
   type AttackOptionsByName,
@@ -17,6 +18,7 @@ import {
   NORM_NAMES,
   type NormName,
   parseTargetRule,
+  type SharedOption,
   setBackend,
   targeted,
   UNTARGETED,
@@ -94,6 +96,10 @@ export const dataFlags = {
   offset: value('N', nonNegativeInt, 'skip this many examples first', { default: 0 }),
 };
 
+/** The attacks a shared option applies to, from the registry, for the flags' help. */
+const takes = (option: SharedOption): string =>
+  ATTACK_NAMES.filter((n) => ATTACKS[n].shared.includes(option)).join(', ');
+
 export const threatFlags = {
   norm: value('linf|l2|l1', oneOf(NORM_NAMES), 'threat-model norm', {
     default: 'linf' as NormName,
@@ -101,13 +107,15 @@ export const threatFlags = {
   targeted: value('RULE', text, 'targeted attack: least-likely, random, or a class index', {
     defaultText: 'untargeted',
   }),
-  steps: value('N', positiveInt, 'steps of the iterative attacks (bim, pgd, mifgsm, apgd)', {
+  steps: value('N', positiveInt, `steps of the iterative attacks (${takes('steps')})`, {
     defaultText: "each attack's paper default",
   }),
-  'step-size': value('A', number, 'absolute step size of bim, pgd, mifgsm (pixel units)', {
+  'step-size': value('A', number, `absolute step size of ${takes('stepSize')} (pixel units)`, {
     defaultText: "each attack's paper default",
   }),
-  restarts: value('N', positiveInt, 'random restarts of pgd and apgd', { defaultText: '1' }),
+  restarts: value('N', positiveInt, `random restarts (draws, for noise) of ${takes('restarts')}`, {
+    defaultText: "1; noise's default 10",
+  }),
   seed: value('N', seedValue, 'seed for random starts and random targets', { default: 0 }),
 };
 
@@ -215,27 +223,24 @@ export interface ThreatFlags {
   restarts?: number;
 }
 
-/** The options of attack `name` that the threat-model flags set. */
+/**
+ * The options of attack `name` that the threat-model flags set: each flag
+ * goes to the attacks whose registry row lists its option.
+ */
 export function attackOptions<K extends AttackName>(
   name: K,
   f: ThreatFlags,
 ): AttackOptionsByName[K] {
-  const norm = f.norm;
-  const steps = f.steps;
-  const stepSize = f['step-size'];
-  const byName: { [N in AttackName]: () => AttackOptionsByName[N] } = {
-    fgsm: () => ({ norm }),
-    'fgsm-rs': () => ({ norm }),
-    rfgsm: () => ({ norm }),
-    bim: () => ({ norm, steps, stepSize }),
-    mifgsm: () => ({ norm, steps, stepSize }),
-    pgd: () => ({ norm, steps, stepSize, restarts: f.restarts }),
-    apgd: () => ({ norm, steps, restarts: f.restarts }),
-    'apgd-t': () => ({ norm, steps, restarts: f.restarts }),
-    square: () => ({ norm, restarts: f.restarts }),
-    'fab-t': () => ({ norm, steps, restarts: f.restarts }),
+  const shared = ATTACKS[name].shared;
+  const flagOf: Partial<Record<SharedOption, unknown>> = {
+    norm: f.norm,
+    steps: f.steps,
+    stepSize: f['step-size'],
+    restarts: f.restarts,
   };
-  return byName[name]();
+  const options: Record<string, unknown> = {};
+  for (const o of shared) if (o in flagOf) options[o] = flagOf[o];
+  return options as AttackOptionsByName[K];
 }
 
 /** The attack `name` with the threat-model flags that apply to it. */

@@ -124,6 +124,14 @@ export function buildReport(ctx: BuildContext): EvaluationReport {
     });
   }
   extra.push(...outputKindWarnings(info));
+  if (!plan.model.differentiable) {
+    extra.push({
+      code: 'QUERY_ONLY_MODEL',
+      severity: 'warning',
+      message:
+        'the model is query-only: only query attacks ran, and the diagnostics that need its gradient (zero gradients, the first-order check, the noise-vs-FGSM baseline) were skipped; a query attack failing is weak evidence of robustness',
+    });
+  }
   if (info.mode === 'train') {
     extra.push({
       code: 'TRAINING_MODE',

@@ -5,7 +5,13 @@
  * a worker thread that builds it again from the same (serialisable) inputs
  * gets the same plan; `planSignature` lets the two be compared.
  */
-import { type Attack, type AttackName, createAttack } from '../attacks/index.js';
+import {
+  ATTACKS,
+  type Attack,
+  attackEntry,
+  createAttack,
+  queryAttackNames,
+} from '../attacks/index.js';
 import { InputError } from '../errors.js';
 import type { Classifier } from '../model/classifier.js';
 import { validateEpsilons } from '../model/validate.js';
@@ -26,12 +32,6 @@ export const DEFAULT_ATTACKS: readonly SuiteAttack[] = [
   { name: 'fgsm' },
   { name: 'pgd', options: { steps: 40, restarts: 3 } },
 ];
-
-/** One-step attacks; everything else counts as a stronger baseline. */
-const ONE_STEP: readonly AttackName[] = ['fgsm', 'fgsm-rs', 'rfgsm'];
-
-/** Attacks that query the model's outputs only, never its gradient. */
-const BLACK_BOX: readonly AttackName[] = ['square'];
 
 /**
  * The AutoAttack presets with the reference implementation's settings
@@ -114,6 +114,24 @@ function cascadeStage(attack: Attack, stage: number, stages: number): Attack {
   };
 }
 
+/**
+ * A query-only model runs only the suite's query attacks: refuse it before
+ * anything runs, naming the gradient attacks and the ones that can run.
+ */
+function refuseGradientAttacks(model: Classifier, specs: readonly SuiteAttack[]): void {
+  if (model.differentiable) return;
+  // A transfer attack takes its gradient from the surrogate: it runs.
+  const gradient = specs
+    .filter((s) => (s.options as { surrogate?: unknown } | undefined)?.surrogate === undefined)
+    .map((s) => s.name)
+    .filter((name, i, all) => attackEntry(name)?.needsGradient && all.indexOf(name) === i);
+  if (gradient.length === 0) return;
+  throw new InputError(
+    'NOT_DIFFERENTIABLE',
+    `the model ${JSON.stringify(model.info.name)} is query-only (it has no gradient), but the suite's ${gradient.join(', ')} ${gradient.length === 1 ? 'needs' : 'need'} the model's gradient; attacks that only query the model: ${queryAttackNames().join(', ')}`,
+  );
+}
+
 /** The plan options `makePlan` reads. */
 export type PlanOptions = Pick<EvaluateOptions, 'minimalEpsilon' | 'exampleImages' | 'diagnostics'>;
 
@@ -131,6 +149,7 @@ export function makePlan(
   if (specs.length === 0) {
     throw new InputError('INVALID_OPTION', 'suite.attacks is empty; give at least one attack');
   }
+  refuseGradientAttacks(model, specs);
   const goal = suite.goal ?? UNTARGETED;
   if (cascade && goal.kind !== 'untargeted') {
     throw new InputError(
@@ -173,9 +192,9 @@ export function makePlan(
       key: count === 1 ? base : `${base} (${count})`,
       name: s.name,
       attack: cascade ? cascadeStage(attack, i + 1, specs.length) : attack,
-      role: ONE_STEP.includes(s.name) ? 'baseline' : 'stronger',
+      role: ATTACKS[s.name].stronger ? 'stronger' : 'baseline',
       minimal: count === 1 && minimalNames.includes(s.name),
-      blackBox: BLACK_BOX.includes(s.name),
+      blackBox: !ATTACKS[s.name].needsGradient,
     };
   });
   // Past the bounds' diameter every input is reachable: searching further only repeats it.
@@ -222,7 +241,8 @@ export function makePlan(
     attacks,
     imageEpsilon: epsilons.length - 1,
     exampleImages,
-    diagnostics: options.diagnostics ?? true,
+    // The diagnostics differentiate the model: a query-only model has none (the report says so).
+    diagnostics: (options.diagnostics ?? true) && model.differentiable,
     diagnosticNorm: fgsm ? getNorm(fgsm.attack.norm) : norm,
     minimal,
     cascade,

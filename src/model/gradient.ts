@@ -7,6 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { withInputOnlyGradients } from '../backend/index.js';
+import { InputError } from '../errors.js';
 import { type ObjectiveName, objective, objectiveWithGradient } from '../threat-model/losses.js';
 import type { Classifier } from './classifier.js';
 import type { LayerPlan } from './layer-plan.js';
@@ -27,6 +28,12 @@ export function objectiveGradient(
   loss: ObjectiveName,
   targets?: tf.Tensor1D,
 ): GradientStep {
+  if (!model.differentiable) {
+    throw new InputError(
+      'NOT_DIFFERENTIABLE',
+      `objectiveGradient: the model ${JSON.stringify(model.info.name)} is query-only (it has no gradient); only attacks that query the model (no gradient) run on it`,
+    );
+  }
   const n = x.shape[0];
   // A model in 'train' mode is never split: batch norm uses batch statistics.
   if (!memoryBounded() || model.info.mode === 'train')

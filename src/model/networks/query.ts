@@ -43,7 +43,7 @@ function opaque(query: QueryFunction): (x: tf.Tensor4D) => tf.Tensor {
     gradFunc: () => {
       throw new InputError(
         'NOT_DIFFERENTIABLE',
-        'the model is query-only (queryOnly): it has no gradient; run a query attack (square, noise) on it',
+        'the model is query-only (queryOnly): it has no gradient to differentiate; only attacks that query the model (no gradient) run on it',
       );
     },
   }));
