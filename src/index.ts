@@ -23,6 +23,7 @@ export {
   type ModelFunction,
   type ModelMode,
   type Network,
+  type NetworkKind,
   type OutputKind,
 } from './model/classifier.js';
 export { noPlanReason, useLayerPlans } from './model/layer-plan.js';
@@ -35,6 +36,12 @@ export {
   loadClassifierFromUrl,
   loadNetworkFrom,
 } from './model/load.js';
+export {
+  type NetworkAdapter,
+  type QueryFunction,
+  type QueryOnlyNetwork,
+  queryOnly,
+} from './model/networks/index.js';
 export type { CustomPreprocess, Normalization, Preprocess } from './model/preprocess.js';
 export { validateEpsilons, validateImages, validateLabels } from './model/validate.js';
 export * from './report/index.js';
