@@ -23,7 +23,6 @@ export {
   type ModelFunction,
   type ModelMode,
   type Network,
-  type NetworkKind,
   type OutputKind,
 } from './model/classifier.js';
 export { noPlanReason, useLayerPlans } from './model/layer-plan.js';
@@ -33,15 +32,16 @@ export {
   type LoadedClassifier,
   type LoadedNetwork,
   loadClassifierFrom,
+  loadClassifierFromOnnx,
   loadClassifierFromUrl,
   loadNetworkFrom,
 } from './model/load.js';
 export {
-  type NetworkAdapter,
-  type QueryFunction,
-  type QueryOnlyNetwork,
-  queryOnly,
-} from './model/networks/index.js';
+  type ImportOnnxOptions,
+  importOnnx,
+  type OnnxNetwork,
+  SUPPORTED_OPS as ONNX_SUPPORTED_OPS,
+} from './model/onnx/index.js';
 export type { CustomPreprocess, Normalization, Preprocess } from './model/preprocess.js';
 export { validateEpsilons, validateImages, validateLabels } from './model/validate.js';
 export * from './report/index.js';

@@ -90,7 +90,7 @@ function readRegularFile(
     if (limits.max !== undefined && st.size > limits.max) {
       throw new LoadError(
         'MODEL_LOAD',
-        `${what} is ${st.size} bytes, more than the ${limits.max} a model.json may have`,
+        `${what} is ${st.size} bytes, more than the ${limits.max} such a file may have`,
       );
     }
     const buf = Buffer.allocUnsafe(st.size);
@@ -281,4 +281,69 @@ export function fileSaveHandler(dir: string): tf.io.IOHandler {
 export async function checksumModelFiles(modelJsonPath: string): Promise<string> {
   const artifacts = await fileLoadHandler(modelJsonPath).load!();
   return checksumArtifacts(artifacts);
+}
+
+/** protobuf's own limit: a larger .onnx file keeps its weights as external data. */
+const MAX_ONNX_BYTES = 2 ** 31 - 1;
+/** Node's largest Buffer; an external-data file beyond it cannot be read whole. */
+const MAX_EXTERNAL_BYTES = 2 ** 32 - 1;
+
+/**
+ * The real path of external-data file `location` named in the .onnx
+ * `file`, refused unless it stays inside the model's folder once symlinks
+ * are resolved and is a regular file (the rules of `weightFile`).
+ */
+function externalFile(file: string, location: string): { real: string; size: number } {
+  const refuse = (why: string): never => {
+    throw new LoadError(
+      'MODEL_LOAD',
+      `external data location ${JSON.stringify(location)} in ${file} ${why}; external data must be regular files inside the model's folder`,
+    );
+  };
+  if (location === '' || location.includes('\0')) refuse('is empty or holds a NUL byte');
+  if (path.isAbsolute(location) || /^[a-z][a-z0-9+.-]*:/i.test(location)) refuse('is absolute');
+  const dir = path.dirname(path.resolve(file));
+  const target = path.resolve(dir, location);
+  if (!within(dir, target)) refuse('leads out of the folder');
+  if (!existsSync(target))
+    throw new LoadError(
+      'MODEL_LOAD',
+      `external data file ${target} named in ${file} does not exist; keep it next to the .onnx file`,
+    );
+  const real = realpathSync(target);
+  if (!within(realpathSync(dir), real)) refuse('leads out of the folder through a symbolic link');
+  const st = statSync(real);
+  if (!st.isFile()) refuse('is not a regular file');
+  if (st.size > MAX_EXTERNAL_BYTES)
+    refuse(`is ${st.size} bytes, more than the ${MAX_EXTERNAL_BYTES} advkit reads`);
+  return { real, size: st.size };
+}
+
+/**
+ * An .onnx file's bytes and a reader of the external-data files it names
+ * (each confined to the model's folder, read once, sizes checked on the
+ * open file).
+ */
+export function readOnnxFiles(file: string): {
+  bytes: Uint8Array;
+  externalData: (location: string) => Uint8Array;
+} {
+  if (!existsSync(file))
+    throw new LoadError(
+      'MODEL_LOAD',
+      `model file ${file} does not exist; expected the path of an .onnx file`,
+    );
+  if (statSync(file).isDirectory())
+    throw new LoadError('MODEL_LOAD', `${file} is a folder; expected the path of an .onnx file`);
+  const bytes = readRegularFile(file, `model file ${file}`, { max: MAX_ONNX_BYTES });
+  return {
+    bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    externalData: (location) => {
+      const f = externalFile(file, location);
+      const b = readRegularFile(f.real, `external data ${JSON.stringify(location)} of ${file}`, {
+        expect: f.size,
+      });
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    },
+  };
 }

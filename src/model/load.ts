@@ -9,6 +9,7 @@ import { InputError, LoadError } from '../errors.js';
 import { checkOptionKeys } from '../options.js';
 import { CLASSIFIER_OPTION_KEYS, Classifier, type ClassifierOptions } from './classifier.js';
 import { checksumArtifacts, weightBytes } from './networks/artifacts.js';
+import { type ImportOnnxOptions, importOnnx, type OnnxNetwork } from './onnx/index.js';
 
 export { checksumArtifacts } from './networks/artifacts.js';
 
@@ -24,9 +25,9 @@ export function artifactsFormat(artifacts: tf.io.ModelArtifacts): 'layers-model'
 }
 
 export interface LoadedNetwork {
-  network: tf.LayersModel | tf.GraphModel;
-  format: 'layers-model' | 'graph-model';
-  /** sha256 (hex) of the topology JSON and the weight bytes. */
+  network: tf.LayersModel | tf.GraphModel | OnnxNetwork;
+  format: 'layers-model' | 'graph-model' | 'onnx';
+  /** sha256 (hex) of the topology JSON and the weight bytes (of an .onnx file and its external data). */
   checksum: string;
   /** `userDefinedMetadata` of the model.json, if any. */
   metadata?: Record<string, unknown>;
@@ -144,4 +145,57 @@ export function loadClassifierFromUrl(
 ): Promise<LoadedClassifier> {
   checkLoaderOptions(options, 'loadClassifierFromUrl');
   return loadClassifierFrom(tf.io.http(url), url, options);
+}
+
+/**
+ * Import an ONNX model (file bytes, or a URL fetched whole) into a
+ * Classifier; its network's `inputShape` option is passed to the importer
+ * for a model with dynamic spatial dimensions. External-data weights need
+ * `externalData` (the Node file loader supplies a confined reader).
+ *
+ *   const { model } = await loadClassifierFromOnnx(bytes, { preprocess: { mean, std } });
+ */
+export async function loadClassifierFromOnnx(
+  source: Uint8Array | ArrayBuffer | string,
+  options: ClassifierOptions = {},
+  importOptions: Pick<ImportOnnxOptions, 'externalData' | 'where'> = {},
+): Promise<LoadedClassifier> {
+  checkLoaderOptions(options, 'loadClassifierFromOnnx');
+  let bytes: Uint8Array;
+  let where = importOptions.where ?? 'the ONNX model';
+  if (typeof source === 'string') {
+    where = importOptions.where ?? source;
+    let response: Response;
+    try {
+      response = await fetch(source);
+    } catch (e) {
+      throw new LoadError(
+        'MODEL_LOAD',
+        `cannot fetch the ONNX model ${source}: ${(e as Error).message}`,
+        e,
+      );
+    }
+    if (!response.ok)
+      throw new LoadError(
+        'MODEL_LOAD',
+        `cannot fetch the ONNX model ${source}: HTTP ${response.status}`,
+      );
+    bytes = new Uint8Array(await response.arrayBuffer());
+  } else bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+  const shape = options.inputShape;
+  if (shape !== undefined && shape.length !== 3)
+    throw new InputError('INVALID_SHAPE', `inputShape must be [h, w, c]; received [${shape}]`);
+  const network = await importOnnx(bytes, {
+    where,
+    externalData: importOptions.externalData,
+    inputShape: shape ? ([...shape] as [number, number, number]) : undefined,
+  });
+  let model: Classifier;
+  try {
+    model = Classifier.create(network, { ...options, name: options.name ?? where });
+  } catch (e) {
+    network.dispose();
+    throw e;
+  }
+  return { network, format: 'onnx', checksum: network.checksum, model };
 }
