@@ -23,6 +23,7 @@ export {
   type ModelFunction,
   type ModelMode,
   type Network,
+  type NetworkKind,
   type OutputKind,
 } from './model/classifier.js';
 export { noPlanReason, useLayerPlans } from './model/layer-plan.js';
@@ -36,6 +37,12 @@ export {
   loadClassifierFromUrl,
   loadNetworkFrom,
 } from './model/load.js';
+export {
+  type NetworkAdapter,
+  type QueryFunction,
+  type QueryOnlyNetwork,
+  queryOnly,
+} from './model/networks/index.js';
 export {
   type ImportOnnxOptions,
   importOnnx,
