@@ -66,7 +66,8 @@ function onnxChoice(net: OnnxNetwork, { forced, width }: OutputContext): OutputC
   }
   const last = net.graph.nodes.find((n) => n.output === net.graph.output);
   const ends = `graph ends in ${last?.op ?? 'its input'}${last ? ` (node ${JSON.stringify(last.name)})` : ''}`;
-  if (forced !== undefined)
+  // a forced 'logits' agrees with the detection (workers receive the detected output as forced)
+  if (forced === 'probabilities')
     return choose(
       {
         forward: raw,
