@@ -24,6 +24,7 @@ import {
   UNTARGETED,
 } from '../index.js';
 import type { ModelFileOptions } from '../model/load-node.js';
+import { imageDataFlags } from './data.js';
 import {
   epsilonList,
   nameList,
@@ -92,6 +93,7 @@ export const dataFlags = {
     "for an image folder: the model's class names in order (a file of one name per line, or a comma-separated list); sub-folders and CSV labels are matched to them",
     { defaultText: 'numeric names are class indices, other names sorted' },
   ),
+  ...imageDataFlags,
   limit: value('N', positiveInt, 'use the first N examples'),
   offset: value('N', nonNegativeInt, 'skip this many examples first', { default: 0 }),
 };
