@@ -10,7 +10,7 @@
 import protobuf from 'protobufjs/light.js';
 import { LoadError } from '../../errors.js';
 
-const schema = {
+export const onnxSchema = {
   nested: {
     onnx: {
       nested: {
@@ -167,7 +167,7 @@ let modelType: protobuf.Type | undefined;
 
 /** Decodes a .onnx file; truncated or corrupt bytes are a MODEL_LOAD error naming `where`. */
 export function decodeModel(bytes: Uint8Array, where: string): ModelProto {
-  modelType ??= protobuf.Root.fromJSON(schema).lookupType('onnx.ModelProto');
+  modelType ??= protobuf.Root.fromJSON(onnxSchema).lookupType('onnx.ModelProto');
   let message: protobuf.Message;
   try {
     message = modelType.decode(bytes);
