@@ -149,7 +149,7 @@ function inputInfo(model: ModelProto, where: string, given?: [number, number, nu
     if (clash)
       throw new InputError(
         'INVALID_SHAPE',
-        `inputShape [${given}] (NHWC) contradicts ${where}'s input [${size.map((v) => v || '?')}] (NCHW)`,
+        `inputShape [${given.join(', ')}] (NHWC) contradicts ${where}'s input [${size.map((v) => v || '?').join(', ')}] (NCHW)`,
       );
     shape = given;
   } else {
