@@ -139,21 +139,30 @@ export function convStep(spec: Spec<'conv'>, relu: boolean): Step | string {
   );
 }
 
-/** Gemm, or MatMul by a constant: x · kernel + bias on a [batch, in] input. */
+/**
+ * Gemm, or MatMul by a constant: x · kernel + bias on the last axis (of a
+ * [batch, in] input, or per position of tokens or a feature map, as
+ * ConvNeXt's and ViT's MLPs run it).
+ */
 export function denseStep(spec: Spec<'dense'>, relu: boolean): Step {
   const { kernel, bias } = spec;
+  const [inner, outer] = kernel.shape;
+  const rows = (t: tf.Tensor, width: number) =>
+    (t.rank === 2 ? t : tf.reshape(t, [-1, width])) as tf.Tensor2D;
   return linearStep(
     relu,
-    (x) => {
-      if (x.rank !== 2) throw new PlanMismatch(`a dense node on a rank-${x.rank} input`);
-      return tf.fused.matMul({
-        a: x as tf.Tensor2D,
-        b: kernel,
-        bias,
-        activation: relu ? 'relu' : 'linear',
-      });
-    },
-    (dz) => tf.matMul(dz as tf.Tensor2D, kernel, false, true),
+    (x) =>
+      tf.tidy(() => {
+        const y = tf.fused.matMul({
+          a: rows(x, inner),
+          b: kernel,
+          bias,
+          activation: relu ? 'relu' : 'linear',
+        });
+        return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), outer]);
+      }),
+    (dz, xShape) =>
+      tf.tidy(() => tf.reshape(tf.matMul(rows(dz, outer), kernel, false, true), xShape)),
   );
 }
 

@@ -195,7 +195,7 @@ function fastStep(
     case 'conv':
       return ok(steps.convStep(spec, relu));
     case 'dense':
-      return shapeOf(n.inputs[0])?.length === 2 ? steps.denseStep(spec, relu) : undefined;
+      return steps.denseStep(spec, relu);
     case 'maxpool':
       return steps.maxPoolStep(spec, false);
     case 'avgpool':
