@@ -8,6 +8,11 @@
  * 3), depthwise, fused ReLU, max pools with pads and ceil mode taking the
  * ReLU mask, SE gates (a [n, 1, 1, c] Mul), HardSwish / HardSigmoid / SiLU,
  * Clip, constants on either side, and the autodiff step for the rest.
+ * Then on the committed torchvision fixtures (test/model/fixtures/onnx/,
+ * imported by `importOnnx`): the plan's cross-entropy gradient equals
+ * autodiff through `forward` to float rounding, and PyTorch's (float64) to
+ * the fixture's tolerances, with the same FGSM signs wherever |g| is above
+ * PyTorch's own float32 noise.
  */
 import assert from 'node:assert/strict';
 import { after, test } from 'node:test';
@@ -19,9 +24,11 @@ import type {
   TranslatedGraph,
   TranslatedNode,
 } from '../../src/model/onnx/graph.js';
+import { importOnnx } from '../../src/model/onnx/index.js';
 import { onnxPlan, type PlannableOnnx } from '../../src/model/onnx/plan.js';
 import { type LayerPlan, PlanMismatch } from '../../src/model/step-graph.js';
 import { assertClose, centralDifferences, seeded, someCoordinates } from '../backend/helpers.js';
+import { fixtureDirs, nhwcInput, readFixture, SMALL_FIXTURES } from './onnx-reference.js';
 
 await setBackend('wasm');
 after(() => tf.setBackend('wasm'));
@@ -198,8 +205,12 @@ class Builder {
   dense(x: number, cin: number, cout: number): number {
     const kernel = this.keep(rand([cin, cout], 1 / Math.sqrt(cin)) as tf.Tensor2D);
     const bias = this.keep(rand([cout], 0.1) as tf.Tensor1D);
+    // Per position on the last axis, for feature maps and tokens too.
     return this.node('Gemm', [x], { kind: 'dense', kernel, bias }, ([v]) =>
-      tf.add(tf.matMul(v as tf.Tensor2D, kernel), bias),
+      tf.add(
+        tf.reshape(tf.matMul(tf.reshape(v, [-1, cin]), kernel), [...v.shape.slice(0, -1), cout]),
+        bias,
+      ),
     );
   }
 
@@ -428,7 +439,8 @@ test('ceil-mode and asymmetric max pools, constants on either side, affine, tanh
       b.withConstant('add', b.unary(leaky, { kind: 'other' }, tf.square), tf.scalar(1), false),
     ),
   );
-  const out = b.dense(b.flatten(b.gap(sub)), 12, 3);
+  const mlp = b.relu(b.dense(sub, 12, 6)); // a dense node on a feature map (ConvNeXt's MLP)
+  const out = b.dense(b.flatten(b.gap(mlp)), 6, 3);
   const graph = b.graph([2, 10, 10, 2], out);
   await check('ceil-constants-autodiff', { graph }, [2, 10, 10, 2]);
   graph.dispose();
@@ -463,3 +475,70 @@ test('an autodiff-only plan gives the same gradient; a fixed-batch graph refuses
   tf.dispose([x, w, x3]);
   graph.dispose();
 });
+
+/** Σ CE(logits, labels) over the batch. */
+const summedCrossEntropy = (z: tf.Tensor, labels: number[]) =>
+  tf.tidy(() => {
+    const onehot = tf.oneHot(tf.tensor1d(labels, 'int32'), z.shape[1] as number);
+    return tf.neg(tf.sum(tf.mul(onehot, tf.logSoftmax(z)))) as tf.Scalar;
+  });
+
+for (const dir of fixtureDirs(SMALL_FIXTURES)) {
+  const name = dir.split('/').at(-1);
+  test(`torchvision fixture ${name}: plan gradient = autodiff through forward = PyTorch's, same FGSM signs`, async () => {
+    const f = readFixture(dir);
+    const { ref } = f;
+    const net = await importOnnx(f.bytes, { externalData: f.externalData, where: dir });
+    const plan = onnxPlan(net);
+    assert.ok(typeof plan !== 'string', `${name}: no plan (${plan})`);
+    const x = nhwcInput(f);
+    const mean = tf.tensor1d(ref.mean);
+    const std = tf.tensor1d(ref.std);
+    const normalise = (v: tf.Tensor) => tf.div(tf.sub(v, mean), std) as tf.Tensor4D;
+    const before = tf.memory().numTensors;
+    // The plan: dCE/dlogits = softmax − one-hot, back through the plan, then ÷ std.
+    const planGrad = tf.tidy(() => {
+      const pass = plan.run(normalise(x));
+      const z = pass.output;
+      const onehot = tf.oneHot(tf.tensor1d(ref.labels, 'int32'), z.shape[1]);
+      const dz = tf.sub(tf.softmax(z), onehot) as tf.Tensor2D;
+      return tf.div(pass.backward(dz), std) as tf.Tensor4D;
+    });
+    const head = net.forwardBeforeActivation ?? net.forward;
+    const autodiff = tf.tidy(() =>
+      tf.grad((v: tf.Tensor) => summedCrossEntropy(head.call(net, normalise(v)), ref.labels))(x),
+    );
+    const g = tf.tidy(() => tf.transpose(planGrad, [0, 3, 1, 2]).dataSync() as Float32Array);
+    const a = tf.tidy(() => tf.transpose(autodiff, [0, 3, 1, 2]).dataSync() as Float32Array);
+    tf.dispose([planGrad, autodiff]);
+    assert.equal(tf.memory().numTensors, before, `${name}: the gradients leaked tensors`);
+    const torch = f.array('gradient64');
+    const max = Math.max(...Array.from(torch, Math.abs));
+    assertClose(g, a, `${name}: plan vs autodiff`, 1e-5 * max, 0);
+    let dot = 0;
+    let gg = 0;
+    let tt = 0;
+    let worst = 0;
+    let signed = 0;
+    for (let i = 0; i < g.length; i++) {
+      dot += g[i] * torch[i];
+      gg += g[i] * g[i];
+      tt += torch[i] * torch[i];
+      worst = Math.max(worst, Math.abs(g[i] - torch[i]));
+      if (Math.abs(torch[i]) > ref.tolerances.signThreshold) {
+        signed++;
+        assert.equal(
+          Math.sign(g[i]),
+          Math.sign(torch[i]),
+          `${name}: FGSM sign at ${i} (|g| ${Math.abs(torch[i])})`,
+        );
+      }
+    }
+    const cosine = dot / Math.sqrt(gg * tt);
+    assert.ok(cosine >= ref.tolerances.gradientCosine, `${name}: cosine to PyTorch ${cosine}`);
+    assert.ok(worst <= ref.tolerances.gradientMaxAbs, `${name}: max |plan − PyTorch| ${worst}`);
+    assert.ok(signed > g.length / 4, `${name}: signs compared at ${signed} of ${g.length}`);
+    tf.dispose([x, mean, std]);
+    net.dispose();
+  });
+}
