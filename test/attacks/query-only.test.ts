@@ -81,6 +81,21 @@ test('queryOnly wraps a query function: kind query, not differentiable, same sco
     () => Classifier.create(queryOnly(cnn.model.network as ModelFunction)),
     (e: unknown) => e instanceof InputError && /inputShape/.test(e.message),
   );
+  // An async scoring API, or plain numbers: refused when created, saying what to return.
+  for (const [f, what] of [
+    [async () => tf.zeros([1, 4]), /returned a Promise: advkit queries the model synchronously/],
+    [() => [[0, 1, 2, 3]], /returned an array; return a tf\.Tensor/],
+  ] as const) {
+    assert.throws(
+      () => Classifier.create(queryOnly(f as never), { inputShape: [8, 8, 1] }),
+      (e: unknown) =>
+        e instanceof InputError && e.code === 'INVALID_OPTION' && what.test(e.message),
+    );
+    assert.throws(
+      () => Classifier.create(f as never, { inputShape: [8, 8, 1] }),
+      (e: unknown) => e instanceof InputError && /^the model function returned/.test(e.message),
+    );
+  }
 });
 
 test('Square and noise run on a query-only model and leak nothing', async () => {

@@ -4,7 +4,7 @@
  * has no readable weights to checksum and cannot be sent to a worker.
  */
 import type * as tf from '@tensorflow/tfjs';
-import { headFor } from './shared.js';
+import { headFor, tensorOutput } from './shared.js';
 import type { NetworkAdapter } from './types.js';
 
 export type ModelFunction = (x: tf.Tensor4D) => tf.Tensor;
@@ -19,7 +19,7 @@ export const functionAdapter: NetworkAdapter<ModelFunction> = {
   output(network, { forced }) {
     const output = forced ?? 'logits';
     return {
-      forward: network,
+      forward: tensorOutput(network, 'the model function'),
       head: headFor(output),
       output,
       detection:

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../../errors.js';
-import { headFor } from './shared.js';
+import { headFor, tensorOutput } from './shared.js';
 import type { NetworkAdapter } from './types.js';
 
 /** Scores (logits, or probabilities with `output: 'probabilities'`) for a batch of pixel-space-preprocessed images. */
@@ -38,8 +38,9 @@ export function queryOnly(query: QueryFunction): QueryOnlyNetwork {
  * the wrapper's internals nor a crash deep in TF.js.
  */
 function opaque(query: QueryFunction): (x: tf.Tensor4D) => tf.Tensor {
+  const checked = tensorOutput(query, "the query-only model's query");
   const cut = tf.customGrad((...inputs) => ({
-    value: query(inputs[0] as tf.Tensor4D),
+    value: checked(inputs[0] as tf.Tensor4D),
     gradFunc: () => {
       throw new InputError(
         'NOT_DIFFERENTIABLE',

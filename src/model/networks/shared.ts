@@ -1,4 +1,6 @@
 /** Small helpers the adapters share. */
+import * as tf from '@tensorflow/tfjs';
+import { InputError } from '../../errors.js';
 import type { Head, OutputKind } from './types.js';
 
 export const headFor = (output: OutputKind): Head =>
@@ -11,4 +13,24 @@ export function staticInputShape(
   if (shape?.length !== 4) return undefined;
   const hwc = shape.slice(1);
   return hwc.every((d) => typeof d === 'number' && d > 0) ? (hwc as number[]) : undefined;
+}
+
+/**
+ * `f` with its result checked: a user's function that returns a Promise (an
+ * async scoring API) or plain numbers fails here with what to do, not deep
+ * inside TF.js.
+ */
+export function tensorOutput(
+  f: (x: tf.Tensor4D) => unknown,
+  what: string,
+): (x: tf.Tensor4D) => tf.Tensor {
+  return (x) => {
+    const out = f(x);
+    if (out instanceof tf.Tensor) return out;
+    const got =
+      out instanceof Promise || typeof (out as { then?: unknown })?.then === 'function'
+        ? 'a Promise: advkit queries the model synchronously, in a loop; give a function that returns the scores as a tf.Tensor (e.g. tf.tensor2d of numbers already fetched)'
+        : `${Array.isArray(out) ? 'an array' : typeof out}; return a tf.Tensor [batch, classes]`;
+    throw new InputError('INVALID_OPTION', `${what} returned ${got}`);
+  };
 }
