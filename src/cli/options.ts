@@ -45,7 +45,7 @@ export const modelFlags = {
   model: value(
     'PATH',
     text,
-    'model.json of a TF.js layers or graph model (logits or softmax output)',
+    'model.json of a TF.js layers or graph model, or an .onnx file (a PyTorch export; external-data files beside it); logits or softmax output',
     {
       required: true,
     },
@@ -73,7 +73,24 @@ export const modelFlags = {
     },
   ),
   'num-classes': value('K', positiveInt, 'expected number of classes (checked against the model)'),
+  'input-shape': value(
+    'H,W,C',
+    inputShape,
+    "the model's input [height, width, channels] in the data's layout (NHWC): needed for an .onnx model with dynamic spatial dimensions; checked against a fixed one",
+    { defaultText: "the model's own" },
+  ),
 };
+
+/** `--input-shape 224,224,3`: three positive integers. */
+function inputShape(raw: string, flag: string): [number, number, number] {
+  const list = numberList(raw, flag);
+  if (list.length !== 3 || !list.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new UsageError(
+      `--${flag} must be three positive integers H,W,C (height, width, channels), e.g. 224,224,3; received ${JSON.stringify(raw)}`,
+    );
+  }
+  return [list[0], list[1], list[2]];
+}
 
 export const dataFlags = {
   data: value(
@@ -201,6 +218,7 @@ export function modelOptions(f: {
   mode: 'eval' | 'train';
   output?: 'logits' | 'probabilities';
   'num-classes'?: number;
+  'input-shape'?: [number, number, number];
 }): ModelFileOptions {
   if ((f.mean === undefined) !== (f.std === undefined)) {
     throw new UsageError('--mean and --std go together; give both (one value, or one per channel)');
@@ -211,6 +229,7 @@ export function modelOptions(f: {
     mode: f.mode,
     output: f.output,
     numClasses: f['num-classes'],
+    ...(f['input-shape'] ? { inputShape: f['input-shape'] } : {}),
   };
 }
 
