@@ -23,6 +23,11 @@ export interface Reference {
   architecture: string;
   kind: 'small' | 'full';
   opset: number;
+  /** dynamic_axes null: the file fixes the batch size (1). */
+  exportOptions: {
+    dynamic_axes: Record<string, Record<string, string>> | null;
+    externalData: boolean;
+  };
   numClasses: number;
   /** NCHW. */
   input: { shape: [number, number, number, number]; layout: 'NCHW'; range: [number, number] };
