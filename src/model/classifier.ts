@@ -12,8 +12,7 @@ import { checkOptionKeys } from '../options.js';
 import { type Bounds, checkBounds, DEFAULT_BOUNDS } from '../threat-model/bounds.js';
 import type { LayerPlan } from './layer-plan.js';
 import { PlanMismatch } from './layer-steps.js';
-import type { ModelFunction, QueryOnlyNetwork } from './networks/index.js';
-import { adapterFor, NETWORK_ADAPTERS } from './networks/index.js';
+import { adapterFor, NETWORK_ADAPTERS, type Network } from './networks/index.js';
 import type {
   Head,
   ModelMode,
@@ -22,18 +21,10 @@ import type {
   OutputChoice,
   OutputKind,
 } from './networks/types.js';
-import type { OnnxNetwork } from './onnx/index.js';
 import { type PreparedPreprocess, type Preprocess, preparePreprocess } from './preprocess.js';
 
-export type { ModelFunction, QueryOnlyNetwork } from './networks/index.js';
+export type { ModelFunction, Network, QueryOnlyNetwork } from './networks/index.js';
 export type { ModelMode, NetworkKind, OutputKind } from './networks/types.js';
-/** Anything an adapter in `networks/` recognises. */
-export type Network =
-  | tf.LayersModel
-  | tf.GraphModel
-  | ModelFunction
-  | QueryOnlyNetwork
-  | OnnxNetwork;
 
 export interface ClassifierOptions {
   /** Pixel bounds of valid inputs. Default [0, 1]. */

@@ -10,13 +10,13 @@ import { onnxAdapter } from './onnx.js';
 import { queryAdapter } from './query.js';
 import type { NetworkAdapter, NetworkKind } from './types.js';
 
-export const NETWORK_ADAPTERS: readonly NetworkAdapter<unknown>[] = [
-  layersAdapter,
-  graphAdapter,
-  onnxAdapter,
-  queryAdapter,
-  functionAdapter,
-];
+const ADAPTERS = [layersAdapter, graphAdapter, onnxAdapter, queryAdapter, functionAdapter] as const;
+
+export const NETWORK_ADAPTERS: readonly NetworkAdapter<unknown>[] = ADAPTERS;
+
+type NetworkOf<A> = A extends NetworkAdapter<infer N> ? N : never;
+/** Anything an adapter in the table recognises (the type follows the table). */
+export type Network = NetworkOf<(typeof ADAPTERS)[number]>;
 
 /** The adapter that recognises `network`, or undefined. */
 export function adapterFor(network: unknown): NetworkAdapter<unknown> | undefined {
