@@ -6,7 +6,10 @@
  * backend's (and TensorFlow's) convention — for any padding, stride and
  * overlapping windows, in one pass in plain JS. With the forward output
  * (TF.js's gradient always passes it) the first maximum is the first element
- * equal to the window's output, found in one memory-order pass over `x`.
+ * equal to the window's output, found in one memory-order pass over `x`;
+ * with channels a multiple of 4, advkit's SIMD kernels do that four channels
+ * at a time (2×2/2 windows, and any other undilated window: ResNet's 3×3/2
+ * pad-1 pool, 3–5× faster than the JS loop on 16 × 112 × 112 × 64).
  */
 import * as tf from '@tensorflow/tfjs';
 import { heapViews, type Info, KernelRunner } from './kernel-util.js';
@@ -238,6 +241,12 @@ export function maxPoolGradConfig(
           if (info.outHeight * 2 < info.inHeight || info.outWidth * 2 < info.inWidth)
             heap.view(out).fill(0);
           simd.maxPoolGrad2x2(input, dy, output, out, info);
+          return out;
+        }
+        const undilated = info.dilationHeight === 1 && info.dilationWidth === 1;
+        if (simd != null && undilated && info.inChannels % 4 === 0) {
+          heap.view(out).fill(0);
+          simd.maxPoolGradWindows(input, dy, output, out, info);
           return out;
         }
         maxPoolGradValues(heap.view(input), heap.view(dy), info, heap.view(output), heap.view(out));

@@ -89,6 +89,8 @@ test('max pool gradient with ties (quantised values, relu zeros) goes to the fir
     [3, 3, 'valid'],
     [3, 3, 'same'],
     [3, 2, 'same'],
+    // ResNet's stem pool (3×3, stride 2, pad 1): SIMD windows with padding.
+    [3, 2, 1],
   ] as const) {
     await assertWasmMatchesCpu(`ties f ${f} s ${stride} ${pad}`, () => {
       // Values in {0, 0.5, 1} after a relu: most windows hold several equal maxima.

@@ -34,6 +34,7 @@ interface Exports {
     oh: number,
     ow: number,
   ): void;
+  max_pool_grad_windows(...args: number[]): void;
   sum_rows(x: number, out: number, rows: number, width: number): void;
   move_blocks(
     src: number,
@@ -62,6 +63,11 @@ export interface SimdKernels {
   clipGrad(dy: Info, x: Info, dx: Info, lo: number, hi: number, open: boolean): void;
   /** MaxPoolGrad, 2×2 windows, stride 2, no padding, channels a multiple of 4. */
   maxPoolGrad2x2(x: Info, dy: Info, y: Info, dx: Info, info: tf.backend_util.Conv2DInfo): void;
+  /**
+   * MaxPoolGrad for any window, stride and padding (no dilation), channels a
+   * multiple of 4; adds into `dx`, which the caller zeroes.
+   */
+  maxPoolGradWindows(x: Info, dy: Info, y: Info, dx: Info, info: tf.backend_util.Conv2DInfo): void;
   /** `out[j] = Σ_r x[r·width + j]`, width a multiple of 4. */
   sumRows(x: Info, out: Info, rows: number, width: number): void;
   /**
@@ -183,6 +189,26 @@ function instantiate(backend: object): SimdKernels | null {
         i.inChannels,
         i.outHeight,
         i.outWidth,
+      );
+    },
+    maxPoolGradWindows(x, dy, y, dx, i) {
+      k.max_pool_grad_windows(
+        at(x),
+        at(dy),
+        at(y),
+        at(dx),
+        i.batchSize,
+        i.inHeight,
+        i.inWidth,
+        i.inChannels,
+        i.outHeight,
+        i.outWidth,
+        i.filterHeight,
+        i.filterWidth,
+        i.strideHeight,
+        i.strideWidth,
+        i.padInfo.top,
+        i.padInfo.left,
       );
     },
     sumRows(x, out, rows, width) {

@@ -133,6 +133,74 @@
       (local.set $n (i32.add (local.get $n) (i32.const 1)))
       (br $nNext))))
 
+  ;; MaxPoolGrad for any window, stride and padding (NHWC, c a multiple of 4,
+  ;; no dilation): each dy goes to the first element of its window (row-major,
+  ;; padding skipped) equal to the window's output y, added to what earlier,
+  ;; overlapping windows gave it (the caller zeroes dx). ResNet's 3×3/2 pad-1
+  ;; pool, four channels at a time.
+  (func (export "max_pool_grad_windows")
+    (param $x i32) (param $dy i32) (param $y i32) (param $dx i32)
+    (param $nb i32) (param $h i32) (param $w i32) (param $c i32) (param $oh i32) (param $ow i32)
+    (param $fh i32) (param $fw i32) (param $sh i32) (param $sw i32) (param $top i32) (param $left i32)
+    (local $n i32) (local $oy i32) (local $ox i32) (local $b i32) (local $cb i32)
+    (local $i i32) (local $j i32) (local $row i32) (local $col i32) (local $k i32)
+    (local $v v128) (local $g v128) (local $f v128) (local $any v128)
+    (local.set $cb (i32.shl (local.get $c) (i32.const 2)))
+    (local.set $n (i32.const 0))
+    (block $nDone (loop $nNext
+      (br_if $nDone (i32.ge_u (local.get $n) (local.get $nb)))
+      (local.set $oy (i32.const 0))
+      (block $yDone (loop $yNext
+        (br_if $yDone (i32.ge_u (local.get $oy) (local.get $oh)))
+        (local.set $ox (i32.const 0))
+        (block $xDone (loop $xNext
+          (br_if $xDone (i32.ge_u (local.get $ox) (local.get $ow)))
+          (local.set $b (i32.const 0))
+          (block $cDone (loop $cNext
+            (br_if $cDone (i32.ge_u (local.get $b) (local.get $cb)))
+            (local.set $v (v128.load (local.get $y)))
+            (local.set $g (v128.load (local.get $dy)))
+            (local.set $any (v128.const i32x4 0 0 0 0))
+            (local.set $i (i32.const 0))
+            (block $iDone (loop $iNext
+              (br_if $iDone (i32.ge_u (local.get $i) (local.get $fh)))
+              (local.set $row (i32.sub (i32.add (i32.mul (local.get $oy) (local.get $sh)) (local.get $i))
+                (local.get $top)))
+              ;; 0 ≤ row < h, as one unsigned comparison.
+              (if (i32.lt_u (local.get $row) (local.get $h))
+                (then
+                  (local.set $j (i32.const 0))
+                  (block $jDone (loop $jNext
+                    (br_if $jDone (i32.ge_u (local.get $j) (local.get $fw)))
+                    (local.set $col (i32.sub
+                      (i32.add (i32.mul (local.get $ox) (local.get $sw)) (local.get $j)) (local.get $left)))
+                    (if (i32.lt_u (local.get $col) (local.get $w))
+                      (then
+                        (local.set $k (i32.add (local.get $b) (i32.mul (local.get $cb)
+                          (i32.add (i32.mul (i32.add (i32.mul (local.get $n) (local.get $h)) (local.get $row))
+                            (local.get $w)) (local.get $col)))))
+                        (local.set $f (v128.andnot
+                          (f32x4.eq (v128.load (i32.add (local.get $x) (local.get $k))) (local.get $v))
+                          (local.get $any)))
+                        (local.set $any (v128.or (local.get $any) (local.get $f)))
+                        (v128.store (i32.add (local.get $dx) (local.get $k))
+                          (f32x4.add (v128.load (i32.add (local.get $dx) (local.get $k)))
+                            (v128.and (local.get $g) (local.get $f))))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $jNext)))))
+              (local.set $i (i32.add (local.get $i) (i32.const 1)))
+              (br $iNext)))
+            (local.set $y (i32.add (local.get $y) (i32.const 16)))
+            (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
+            (local.set $b (i32.add (local.get $b) (i32.const 16)))
+            (br $cNext)))
+          (local.set $ox (i32.add (local.get $ox) (i32.const 1)))
+          (br $xNext)))
+        (local.set $oy (i32.add (local.get $oy) (i32.const 1)))
+        (br $yNext)))
+      (local.set $n (i32.add (local.get $n) (i32.const 1)))
+      (br $nNext))))
+
   ;; out[j] = Σ_r x[r·width + j] (width a multiple of 4), four rows per update
   ;; of the float32 accumulators in `out`.
   (func (export "sum_rows")
