@@ -4,13 +4,13 @@
  * class names, and the flags refused where they mean nothing (MNIST).
  */
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { loadData, photoSize } from '../../src/cli/data.js';
 import { UsageError } from '../../src/cli/flags.js';
 import type { Classifier } from '../../src/index.js';
-import { tempDir } from './helpers.js';
+import { cli, tempDir } from './helpers.js';
 
 const model = (numClasses: number) =>
   ({ inputShape: [224, 224, 3], bounds: [0, 1], numClasses }) as unknown as Classifier;
@@ -40,4 +40,51 @@ test('a photo folder with --resize 256 --crop 224 --labels: class names from the
     loadData({ data: 'mnist:test', crop: 224, offset: 0 }, model(10)),
     /--crop is for an image folder/,
   );
+});
+
+test('advkit eval on a photo folder with --resize --crop --labels: the report names the transform and classes', async () => {
+  const dir = tempDir('advkit-photos-');
+  mkdirSync(path.join(dir, 'Neutral'));
+  copyFileSync('examples/photos/coffee.png', path.join(dir, 'Neutral', 'coffee.png'));
+  const out = tempDir();
+  const r = await cli([
+    'eval',
+    '--model',
+    'models/nsfw-mobilenet/model.json',
+    '--data',
+    dir,
+    '--resize',
+    '256',
+    '--crop',
+    '224',
+    '--labels',
+    'models/nsfw-mobilenet/labels.txt',
+    '--attacks',
+    'fgsm',
+    '--eps',
+    '0.0157',
+    '--out',
+    out,
+    '--quiet',
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const md = readFileSync(path.join(out, 'report.md'), 'utf8');
+  assert.match(md, /Resize\(256\): shorter side to 256, aspect kept, then CenterCrop\(224\)/);
+  assert.match(md, /from 600×400/);
+  assert.match(md, /Neutral/);
+  const bad = await cli([
+    'eval',
+    '--model',
+    'models/nsfw-mobilenet/model.json',
+    '--data',
+    dir,
+    '--crop',
+    '224',
+    '--labels',
+    'examples/labels/imagenet-classes.txt',
+    '--out',
+    tempDir(),
+  ]);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /names 1000 classes but the model outputs 5/);
 });
