@@ -1,11 +1,12 @@
 /**
  * Vite plugin serving what the explorer needs from this checkout, under
  * /advkit-assets/: the list of shipped models and their files (live from the
- * models directory), the MNIST sample set, and TF.js's wasm binaries (so the
+ * models directory), the MNIST sample set, the committed photos
+ * (examples/photos: JPEG and PNG files only), and TF.js's wasm binaries (so the
  * wasm backend never fetches from a CDN). `vite build` emits the same files,
  * so the built bundle also works from any static server.
  */
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import type { ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -19,6 +20,33 @@ export interface ExplorerAssetOptions {
   modelsDir: string;
   /** How many MNIST test images to ship. Default 100. */
   sampleCount?: number;
+  /** Folder of photos (JPEG, PNG) offered as inputs. Default: none. */
+  photosDir?: string;
+}
+
+export interface ShippedPhoto {
+  name: string;
+  url: string;
+}
+
+const PHOTO = /\.(png|jpe?g)$/i;
+
+/** The photos of `dir` the page may fetch: plain-named JPEG/PNG regular files directly inside it. */
+function listPhotos(dir: string | undefined): ShippedPhoto[] {
+  if (!dir || !existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((n) => plainName(n) && PHOTO.test(n) && isRegularFile(path.join(dir, n)))
+    .sort()
+    .map((name) => ({ name, url: `${ASSET_PREFIX}photos/${encodeURIComponent(name)}` }));
+}
+
+/** A regular file, not a link (a link could point out of the folder). */
+function isRegularFile(p: string): boolean {
+  try {
+    return lstatSync(p).isFile();
+  } catch {
+    return false;
+  }
 }
 
 export interface ShippedModel {
@@ -108,6 +136,9 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
   '.wasm': 'application/wasm',
   '.bin': 'application/octet-stream',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.jpeg': 'image/jpeg',
 };
 
 function send(res: ServerResponse, body: string | Uint8Array, file: string): void {
@@ -148,9 +179,17 @@ export function explorerAssets(options: ExplorerAssetOptions): Plugin {
     const rel = url.slice(ASSET_PREFIX.length);
     if (rel === 'models.json') return send(res, JSON.stringify(listModels(options.modelsDir)), rel);
     if (rel === 'mnist-samples.json') return send(res, sampleJson(), rel);
+    if (rel === 'photos.json') return send(res, JSON.stringify(listPhotos(options.photosDir)), rel);
     let file: string | undefined;
     const model = /^models\/([^/]+)\/(.+)$/.exec(rel);
+    const photo = /^photos\/([^/]+)$/.exec(rel);
     if (model) file = servedModelFiles(options.modelsDir, model[1]).get(model[2]);
+    else if (
+      photo &&
+      options.photosDir &&
+      listPhotos(options.photosDir).some((p) => p.name === photo[1])
+    )
+      file = path.join(options.photosDir, photo[1]);
     else if (/^wasm\/[^/]+\.wasm$/.test(rel)) file = inside(wasmDir(), rel.slice('wasm/'.length));
     if (!file) return fail(res, 404, 'not found');
     send(res, readFileSync(file), file);
@@ -168,6 +207,10 @@ export function explorerAssets(options: ExplorerAssetOptions): Plugin {
         this.emitFile({ type: 'asset', fileName: `advkit-assets/${rel}`, source });
       emit('models.json', JSON.stringify(listModels(options.modelsDir)));
       emit('mnist-samples.json', sampleJson());
+      const photos = listPhotos(options.photosDir);
+      emit('photos.json', JSON.stringify(photos));
+      for (const p of photos)
+        emit(`photos/${p.name}`, readFileSync(path.join(options.photosDir as string, p.name)));
       for (const f of modelFiles(options.modelsDir)) emit(f.rel, readFileSync(f.abs));
       for (const f of readdirSync(wasmDir()).filter((n) => n.endsWith('.wasm'))) {
         emit(`wasm/${f}`, readFileSync(path.join(wasmDir(), f)));

@@ -17,6 +17,8 @@ export interface ExplorerConfigOptions {
   modelsDir?: string;
   /** Output directory of `vite build`. Default explorer/dist. */
   outDir?: string;
+  /** Photos offered as inputs (JPEG, PNG). Default <repo>/examples/photos. */
+  photosDir?: string;
 }
 
 /**
@@ -47,7 +49,12 @@ export function explorerConfig(options: ExplorerConfigOptions = {}): InlineConfi
     cacheDir: path.join(REPO_ROOT, 'node_modules/.vite/explorer'),
     logLevel: 'warn',
     resolve: { alias: { advkit: path.join(REPO_ROOT, 'src/index.ts') } },
-    plugins: [explorerAssets({ modelsDir: options.modelsDir ?? path.join(REPO_ROOT, 'models') })],
+    plugins: [
+      explorerAssets({
+        modelsDir: options.modelsDir ?? path.join(REPO_ROOT, 'models'),
+        photosDir: options.photosDir ?? path.join(REPO_ROOT, 'examples', 'photos'),
+      }),
+    ],
     build: {
       outDir: options.outDir ?? path.join(EXPLORER_ROOT, 'dist'),
       emptyOutDir: true,

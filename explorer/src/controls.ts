@@ -94,6 +94,8 @@ export function showInputRows(): void {
   $('input-sample').hidden = kind !== 'sample';
   $('input-draw').hidden = kind !== 'draw';
   $('input-upload').hidden = kind !== 'upload';
+  $('input-photo').hidden = kind !== 'photo';
+  $('input-fit').hidden = kind !== 'upload' && kind !== 'photo';
 }
 
 export function parseList(id: string): number[] | undefined {

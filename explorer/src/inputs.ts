@@ -1,9 +1,19 @@
 /**
  * Inputs in unit scale ([0, 1], white digit on black like MNIST): the shipped
- * MNIST samples, a digit drawn on a canvas, or an uploaded image converted to
- * the model's input size and channels. Mapping to the model's bounds happens
- * later, so the same input works for [0, 1] and [0, 255] models.
+ * MNIST samples, a digit drawn on a canvas, or a photo (a committed one or an
+ * uploaded JPEG/PNG) resized and centre-cropped to the model's input with the
+ * library's own code, torchvision's Resize + CenterCrop (the CLI's --resize /
+ * --crop). Mapping to the model's bounds happens later, so the same input
+ * works for [0, 1] and [0, 255] models.
  */
+import {
+  applyPhotoTransform,
+  decodeJpeg,
+  describePhotoTransform,
+  type Image8,
+  type PhotoTransform,
+  toChannels,
+} from 'advkit';
 import type { SampleSet } from '../mnist-samples.js';
 
 export interface UnitImage {
@@ -186,31 +196,97 @@ export class DrawingPad {
   }
 }
 
-/** Decode an image file and resample it to the model's [h, w, c]. */
-export async function imageFileToUnit(
-  file: File,
-  shape: [number, number, number],
-  invert: boolean | 'auto',
-): Promise<{ image: UnitImage; inverted: boolean }> {
+/** A photo decoded at its own size, before it is fitted to a model. */
+export interface Photo {
+  name: string;
+  image: Image8;
+  /** Who decoded it and what that converted, for the caption. */
+  decoder: string;
+}
+
+export interface ShippedPhoto {
+  name: string;
+  url: string;
+}
+
+export async function listShippedPhotos(): Promise<ShippedPhoto[]> {
+  const res = await fetch(new URL('advkit-assets/photos.json', document.baseURI));
+  if (!res.ok) return [];
+  return (await res.json()) as ShippedPhoto[];
+}
+
+/**
+ * JPEGs are decoded by the library (jpeg-js: the pixels the CLI gets, EXIF
+ * orientation applied); other formats by the browser.
+ */
+export async function decodePhoto(bytes: Uint8Array, name: string): Promise<Photo> {
+  if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+    const d = decodeJpeg(bytes, name);
+    return {
+      name,
+      image: d.image,
+      decoder: ['jpeg-js', ...d.conversions].join('; '),
+    };
+  }
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(file);
+    bitmap = await createImageBitmap(new Blob([bytes.slice().buffer]));
   } catch {
-    throw new Error(`${file.name} is not an image the browser can decode (try PNG or JPEG)`);
+    throw new Error(`${name} is not an image the browser can decode (try PNG or JPEG)`);
   }
-  const [h, w, c] = shape;
   const canvas = document.createElement('canvas');
-  canvas.width = w;
-  canvas.height = h;
+  canvas.width = bitmap.width;
+  canvas.height = bitmap.height;
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
-  ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(bitmap, 0, 0, w, h);
+  ctx.drawImage(bitmap, 0, 0);
   bitmap.close();
+  const rgba = ctx.getImageData(0, 0, canvas.width, canvas.height).data;
+  return {
+    name,
+    image: { width: canvas.width, height: canvas.height, channels: 4, data: new Uint8Array(rgba) },
+    decoder: 'the browser',
+  };
+}
+
+export async function fetchPhoto(p: ShippedPhoto): Promise<Photo> {
+  const res = await fetch(new URL(p.url, document.baseURI));
+  if (!res.ok) throw new Error(`could not fetch the photo ${p.name} (HTTP ${res.status})`);
+  return decodePhoto(new Uint8Array(await res.arrayBuffer()), p.name);
+}
+
+/**
+ * How a photo is fitted to an h × w input: `imagenet` is Resize(⌊8s/7⌉) then
+ * CenterCrop (256 → 224, ImageNet's evaluation); `crop` is Resize(s) then
+ * CenterCrop (the whole shorter side kept); `stretch` is Resize((h, w)).
+ */
+export type PhotoFit = 'imagenet' | 'crop' | 'stretch';
+
+export function photoTransform(fit: PhotoFit, [h, w]: readonly number[]): PhotoTransform {
+  const s = Math.min(h, w);
+  if (fit === 'stretch') return { resize: [h, w] };
+  return { resize: fit === 'imagenet' ? Math.round((8 * s) / 7) : s, crop: [h, w] };
+}
+
+/** The photo fitted to `shape` through the library's resize and crop, as unit-scale values. */
+export function fitPhoto(
+  photo: Photo,
+  shape: [number, number, number],
+  fit: PhotoFit,
+  invert: boolean | 'auto',
+): { image: UnitImage; inverted: boolean; caption: string } {
+  const [h, w, c] = shape;
+  const t = photoTransform(fit, shape);
+  const { image } = applyPhotoTransform(toChannels(photo.image, c === 1 ? 1 : 3), t);
+  const data = Float32Array.from(image.data, (v) => v / 255);
   let inv = invert === true;
   if (invert === 'auto' && c === 1) {
     // MNIST digits are light on dark: invert photos of dark ink on paper.
-    const grey = canvasToUnit(ctx, 1, false);
-    inv = grey.reduce((a, v) => a + v, 0) / grey.length > 0.5;
+    inv = data.reduce((a, v) => a + v, 0) / data.length > 0.5;
   }
-  return { image: { data: canvasToUnit(ctx, c, inv), shape }, inverted: inv };
+  if (inv) for (let i = 0; i < data.length; i++) data[i] = 1 - data[i];
+  return {
+    image: { data, shape: [h, w, c] },
+    inverted: inv,
+    caption: `${photo.name}, ${photo.image.width}×${photo.image.height} (decoded by ${photo.decoder}) → ${describePhotoTransform(t)}${inv ? ', inverted' : ''}`,
+  };
 }

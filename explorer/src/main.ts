@@ -22,7 +22,16 @@ import {
   syncSliderFromEps,
   val,
 } from './controls.js';
-import { DrawingPad, imageFileToUnit, loadSamples, type UnitImage } from './inputs.js';
+import {
+  DrawingPad,
+  decodePhoto,
+  fetchPhoto,
+  fitPhoto,
+  listShippedPhotos,
+  loadSamples,
+  type PhotoFit,
+  type UnitImage,
+} from './inputs.js';
 import {
   type LoadedNetwork,
   listShippedModels,
@@ -64,7 +73,10 @@ function wrapModel(): boolean {
   const info = state.model.info;
   $('model-info').textContent =
     `${info.kind}, input [${info.inputShape.join('×')}], ${info.numClasses} classes, output ${info.output}, mode ${info.mode}; preprocessing: ${info.preprocessing}; sha256 ${loaded.checksum.slice(0, 12)}…`;
-  ($('true-label') as Input).max = String(info.numClasses - 1);
+  const trueLabel = $('true-label') as Input;
+  trueLabel.max = String(info.numClasses - 1);
+  // A label from another model's classes (an MNIST digit for a 5-class photo model) would only be refused.
+  if (Number(trueLabel.value) >= info.numClasses) trueLabel.value = '0';
   ($('target-class') as Input).max = String(info.numClasses - 1);
   showError(undefined);
   describeEps();
@@ -98,6 +110,9 @@ async function useNetwork(load: () => Promise<LoadedNetwork>, label: string): Pr
   clearCurve();
   markStale(true);
   if (wrapModel()) {
+    // Photos for an ImageNet-sized model get ImageNet's resize and crop.
+    const [h, w] = (state.model as Classifier | undefined)?.inputShape ?? [0, 0];
+    ($('photo-fit') as Select).value = Math.min(h, w) >= 64 ? 'imagenet' : 'crop';
     resetEpsForNorm();
     schedule(0);
   } else setStatus('error', 'model not usable');
@@ -117,11 +132,24 @@ function currentInput(shape: [number, number, number]): { img: UnitImage; label:
     if (!pad.inked) return 'draw a digit on the pad';
     img = pad.read(shape);
   } else {
-    if (!state.uploaded) return 'choose an image file';
-    img = state.uploaded;
+    const photo = kind === 'photo' ? state.photo : state.uploaded;
+    if (!photo) return kind === 'photo' ? 'pick a photo' : 'choose an image file';
+    const invert = $('image-invert') as Input;
+    // A new photo or model decides the inversion afresh; the checkbox then rules.
+    const key = `${photo.name}|${shape.join()}`;
+    const fitted = fitPhoto(
+      photo,
+      shape,
+      val('photo-fit') as PhotoFit,
+      invert.dataset.for === key ? invert.checked : 'auto',
+    );
+    invert.checked = fitted.inverted;
+    invert.dataset.for = key;
+    $('photo-info').textContent = fitted.caption;
+    img = fitted.image;
   }
   if (img.shape.join() !== shape.join()) {
-    return `Input shape mismatch: the model expects [${shape.join(', ')}] but the ${kind === 'sample' ? 'MNIST samples are' : 'input is'} [${img.shape.join(', ')}]. Pick a model with a ${img.shape.join('×')} input, or upload an image (it is resized to the model's input).`;
+    return `Input shape mismatch: the model expects [${shape.join(', ')}] but the ${kind === 'sample' ? 'MNIST samples are' : 'input is'} [${img.shape.join(', ')}]. Pick a model with a ${img.shape.join('×')} input, or pick a photo or upload an image (it is resized and cropped to the model's input).`;
   }
   return { img, label: Math.round(num('true-label')) || 0 };
 }
@@ -259,7 +287,8 @@ async function start(): Promise<void> {
     // Clear the picker so that choosing the same files again is a change too.
     picker.value = '';
     if (!files.length) return;
-    const name = files.find((f) => f.name.endsWith('.json'))?.name ?? files[0].name;
+    const name =
+      files.find((f) => f.name.endsWith('.json') || /\.onnx$/i.test(f.name))?.name ?? files[0].name;
     void useNetwork(() => loadModelFiles(files), name).then(() => {
       if (state.loaded?.source.startsWith('uploaded')) {
         const opt = new Option(`uploaded: ${state.loaded.name}`, '');
@@ -290,23 +319,34 @@ async function start(): Promise<void> {
   });
   on('image-file', 'change', async () => {
     const f = ($('image-file') as Input).files?.[0];
-    if (!f || !state.model) return;
+    if (!f) return;
     try {
-      const { image, inverted } = await imageFileToUnit(f, state.model.inputShape, 'auto');
-      state.uploaded = image;
-      ($('image-invert') as Input).checked = inverted;
+      state.uploaded = await decodePhoto(new Uint8Array(await f.arrayBuffer()), f.name);
       schedule(0);
     } catch (e) {
       showError((e as Error).message);
     }
   });
-  on('image-invert', 'change', async () => {
-    const f = ($('image-file') as Input).files?.[0];
-    if (!f || !state.model) return;
-    const inv = ($('image-invert') as Input).checked;
-    state.uploaded = (await imageFileToUnit(f, state.model.inputShape, inv)).image;
-    schedule(0);
+  const photoSelect = $('photo-select') as Select;
+  const photos = await listShippedPhotos();
+  for (const p of photos) photoSelect.add(new Option(p.name, p.name));
+  if (!photos.length) photoSelect.add(new Option('(no committed photos)', ''));
+  const pickPhoto = async () => {
+    const p = photos.find((q) => q.name === photoSelect.value);
+    if (!p) return;
+    try {
+      state.photo = await fetchPhoto(p);
+      schedule(0);
+    } catch (e) {
+      showError((e as Error).message);
+    }
+  };
+  on('photo-select', 'change', () => void pickPhoto());
+  on('input-kind', 'change', () => {
+    if (val('input-kind') === 'photo' && !state.photo) void pickPhoto();
   });
+  on('photo-fit', 'change', () => schedule(0));
+  on('image-invert', 'change', () => schedule(0));
   on('true-label', 'input', () => schedule());
   on('eps-range', 'input', () => {
     syncEpsFromSlider();

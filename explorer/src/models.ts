@@ -1,12 +1,14 @@
 /**
- * Loading a network for the explorer: a shipped model over HTTP or a
- * user-picked model.json with its weight files. Both go through one TF.js
- * IOHandler, so the same checks and messages apply. The network is wrapped in
- * an advkit `Classifier` separately (bounds and preprocessing can change
- * without reloading the weights).
+ * Loading a network for the explorer: a shipped model over HTTP, a
+ * user-picked model.json with its weight files (both through one TF.js
+ * IOHandler, so the same checks and messages apply), or a picked .onnx file
+ * (with its external-data file if it has one) through the library's
+ * `loadClassifierFromOnnx`. The network is wrapped in an advkit `Classifier`
+ * separately (bounds and preprocessing can change without reloading the
+ * weights).
  */
 import * as tf from '@tensorflow/tfjs';
-import { AdvkitError, loadNetworkFrom } from 'advkit';
+import { AdvkitError, loadClassifierFromOnnx, loadNetworkFrom, type OnnxNetwork } from 'advkit';
 
 export interface ShippedModel {
   name: string;
@@ -16,8 +18,8 @@ export interface ShippedModel {
 export interface LoadedNetwork {
   name: string;
   source: string;
-  network: tf.LayersModel | tf.GraphModel;
-  format: 'layers-model' | 'graph-model';
+  network: tf.LayersModel | tf.GraphModel | OnnxNetwork;
+  format: 'layers-model' | 'graph-model' | 'onnx';
   /** sha256 of the topology JSON and the weight bytes. */
   checksum: string;
   /** Optional explorer defaults from model.json's userDefinedMetadata.advkit. */
@@ -49,6 +51,8 @@ async function loadFrom(
 ): Promise<LoadedNetwork> {
   try {
     const loaded = await loadNetworkFrom(handler, source);
+    if (loaded.format === 'onnx')
+      throw new ModelLoadError('an ONNX file goes through loadOnnxFiles');
     return { name, source, ...loaded, defaults: readDefaults(loaded.metadata) };
   } catch (e) {
     const hint =
@@ -70,6 +74,7 @@ export function loadShippedModel(m: ShippedModel): Promise<LoadedNetwork> {
  * freshly initialised weights, without a word.
  */
 export async function loadModelFiles(files: readonly File[]): Promise<LoadedNetwork> {
+  if (files.some((f) => /\.onnx$/i.test(f.name))) return loadOnnxFiles(files);
   const json = files.filter((f) => f.name.endsWith('.json'));
   if (json.length !== 1) {
     throw new ModelLoadError(
@@ -104,4 +109,56 @@ export async function loadModelFiles(files: readonly File[]): Promise<LoadedNetw
     json[0].name.replace(/\.json$/, ''),
     source,
   );
+}
+
+/**
+ * A picked .onnx file (a PyTorch export), and the file its weights are in
+ * when it was saved with external data (pick both). The network keeps the
+ * file's NCHW input as advkit's NHWC [h, w, c]; normalisation goes in the
+ * mean/std fields as for any model.
+ */
+export async function loadOnnxFiles(files: readonly File[]): Promise<LoadedNetwork> {
+  const onnx = files.filter((f) => /\.onnx$/i.test(f.name));
+  if (onnx.length !== 1) {
+    throw new ModelLoadError(
+      `Pick exactly one .onnx file (with its external-data file if it has one); got ${onnx.length} .onnx files among ${files.length} files.`,
+    );
+  }
+  const others = new Map<string, File>();
+  for (const f of files) if (f !== onnx[0]) others.set(f.name, f);
+  const byName = new Map<string, Uint8Array>();
+  for (const [n, f] of others) byName.set(n, new Uint8Array(await f.arrayBuffer()));
+  const source = `uploaded ${files.map((f) => f.name).join(' + ')}`;
+  try {
+    const loaded = await loadClassifierFromOnnx(
+      new Uint8Array(await onnx[0].arrayBuffer()),
+      {},
+      {
+        where: onnx[0].name,
+        externalData: (location: string) => {
+          const name = location.split('/').pop() ?? location;
+          const bytes = byName.get(name);
+          if (!bytes) {
+            throw new ModelLoadError(
+              `${onnx[0].name} keeps its weights in ${location}; pick that file together with it.`,
+            );
+          }
+          return bytes;
+        },
+      },
+    );
+    // Only the network is kept: the page wraps it again whenever bounds or mean/std change.
+    loaded.model.dispose();
+    return {
+      name: onnx[0].name.replace(/\.onnx$/i, ''),
+      source,
+      network: loaded.network as OnnxNetwork,
+      format: 'onnx',
+      checksum: loaded.checksum,
+      defaults: {},
+    };
+  } catch (e) {
+    if (e instanceof ModelLoadError) throw e;
+    throw new ModelLoadError(`${(e as Error).message}.`);
+  }
 }

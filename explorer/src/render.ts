@@ -14,9 +14,14 @@ export function fmt(v: number, digits = 4): string {
   return v.toFixed(digits);
 }
 
+/** Images smaller than this many CSS pixels a side are shown enlarged to it, pixelated. */
+export const SMALL_IMAGE = 140;
+
 /**
  * Paint one image [1, h, w, c] whose values map linearly from [lo, hi] to
- * 0–255 into a canvas at its native size (CSS scales it up, pixelated).
+ * 0–255 into a canvas at its native size. A photo is shown one CSS pixel per
+ * pixel (its real size, no resampling blur); a small input (MNIST's 28×28)
+ * is enlarged to SMALL_IMAGE with nearest-neighbour pixels.
  */
 export async function paint(
   canvas: HTMLCanvasElement,
@@ -32,6 +37,10 @@ export async function paint(
   bytes.dispose();
   canvas.width = w;
   canvas.height = h;
+  const zoom = Math.max(w, h) < SMALL_IMAGE ? SMALL_IMAGE / Math.max(w, h) : 1;
+  canvas.style.width = `${Math.round(w * zoom)}px`;
+  canvas.style.height = `${Math.round(h * zoom)}px`;
+  canvas.dataset.zoom = String(zoom);
   const ctx = canvas.getContext('2d')!;
   const out = ctx.createImageData(w, h);
   for (let p = 0; p < w * h; p++) {

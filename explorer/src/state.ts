@@ -2,7 +2,7 @@
 import type { Classifier } from 'advkit';
 import type { Analysis } from './analysis.js';
 import type { Curve } from './curve.js';
-import type { Samples, UnitImage } from './inputs.js';
+import type { Photo, Samples } from './inputs.js';
 import type { LoadedNetwork } from './models.js';
 import { $ } from './render.js';
 
@@ -10,7 +10,9 @@ export const state: {
   samples?: Samples;
   loaded?: LoadedNetwork;
   model?: Classifier;
-  uploaded?: UnitImage;
+  /** The uploaded photo, and the committed photo picked, at their own sizes. */
+  uploaded?: Photo;
+  photo?: Photo;
   analysis?: Analysis;
   curve?: Curve;
   running: boolean;

@@ -68,3 +68,17 @@ export async function writeRgbModel(dir: string): Promise<void> {
   await save(model, dir);
   model.dispose();
 }
+
+/** A 224×224×3 classifier (global average pooling, 5 classes): photos at their real size. */
+export async function writePhotoModel(dir: string): Promise<void> {
+  const model = tf.sequential({
+    name: 'photo-224',
+    layers: [
+      tf.layers.conv2d({ inputShape: [224, 224, 3], filters: 4, kernelSize: 3, strides: 4 }),
+      tf.layers.globalAveragePooling2d({}),
+      tf.layers.dense({ units: 5 }),
+    ],
+  });
+  await save(model, dir);
+  model.dispose();
+}
