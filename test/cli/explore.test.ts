@@ -1,7 +1,8 @@
 /**
  * The explorer's server serves what the page needs and nothing else: model
  * folders give only model.json and the weight files it names (no dotfiles,
- * no other files, nothing through a symlink out), a malformed `%` is a 400
+ * no other files, nothing through a symlink out), the photos folder gives
+ * only its plain JPEG/PNG files, a malformed `%` is a 400
  * without a stack trace, the dev server refuses the checkout's root and
  * files outside its allow list, `advkit explore` serves the built page by
  * default, and a port out of range is one line and exit 2.
@@ -17,6 +18,7 @@ import { cli, errorLine, ROOT, tempDir } from './helpers.js';
 describe('explorer dev server: only what the page needs', { timeout: 120_000 }, () => {
   let server: RunningExplorer;
   let base: string;
+  let photos: string;
   const get = async (p: string) => {
     const r = await fetch(new URL(p, base));
     return { status: r.status, text: await r.text() };
@@ -33,7 +35,19 @@ describe('explorer dev server: only what the page needs', { timeout: 120_000 }, 
     symlinkSync(outside, path.join(m, 'linked.bin'));
     mkdirSync(path.join(models, '.hidden'));
     writeFileSync(path.join(models, '.hidden', 'model.json'), '{}');
-    server = await startExplorer({ mode: 'dev', modelsDir: models, port: 0, watch: false });
+    photos = path.join(tempDir(), 'photos');
+    mkdirSync(photos);
+    writeFileSync(path.join(photos, 'cat.jpg'), 'jpeg bytes');
+    writeFileSync(path.join(photos, 'notes.txt'), 'private notes');
+    writeFileSync(path.join(photos, '.hidden.png'), 'hidden');
+    symlinkSync(outside, path.join(photos, 'linked.png'));
+    server = await startExplorer({
+      mode: 'dev',
+      modelsDir: models,
+      photosDir: photos,
+      port: 0,
+      watch: false,
+    });
     base = server.url;
   });
   after(async () => {
@@ -66,6 +80,19 @@ describe('explorer dev server: only what the page needs', { timeout: 120_000 }, 
       const r = await get(p);
       assert.equal(r.status, 404, `${p}: ${r.status} ${r.text.slice(0, 80)}`);
       assert.equal(r.text, 'not found', `${p}: the answer names nothing on disk`);
+    }
+  });
+
+  it('serves the JPEG and PNG files of the photos folder only: no dotfiles, other files or links', async () => {
+    const list = JSON.parse((await get('advkit-assets/photos.json')).text) as { name: string }[];
+    assert.deepEqual(
+      list.map((x) => x.name),
+      ['cat.jpg'],
+    );
+    assert.equal((await get('advkit-assets/photos/cat.jpg')).text, 'jpeg bytes');
+    for (const p of ['notes.txt', '.hidden.png', 'linked.png', '..%2fphotos%2fcat.jpg']) {
+      const r = await get(`advkit-assets/photos/${p}`);
+      assert.equal(r.status, 404, `photos/${p}: ${r.status}`);
     }
   });
 
