@@ -155,7 +155,7 @@ export const evalCommand = defineCommand({
       throw new UsageError('--resume needs --out: the folder of the run to continue');
     const suite = evalSuite(o);
     const out = o.out ?? path.join('advkit-out', `eval-${timestamp()}`);
-    const plan = runPlan(o, ['model', 'data', 'labels-csv', 'classes']);
+    const plan = runPlan(o, ['model', 'data', 'labels-csv', 'classes', 'labels']);
     await claimOutDir(out, { command: 'eval', plan, resume: o.resume, force: o.force });
     const {
       model,
