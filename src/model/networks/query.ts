@@ -14,7 +14,11 @@ import { InputError } from '../../errors.js';
 import { headFor, tensorOutput } from './shared.js';
 import type { NetworkAdapter } from './types.js';
 
-/** Scores (logits, or probabilities with `output: 'probabilities'`) for a batch of pixel-space-preprocessed images. */
+/**
+ * Scores [batch, classes] — logits, or probabilities with `output:
+ * 'probabilities'` — for a batch of images [batch, h, w, c] (preprocessed first
+ * when the classifier has a `preprocess` option), as a tf.Tensor, synchronously.
+ */
 export type QueryFunction = (x: tf.Tensor4D) => tf.Tensor;
 
 export interface QueryOnlyNetwork {
