@@ -13,13 +13,12 @@
  * like `forwardBeforeActivation`: the logits, read before a softmax that
  * would saturate in float32.
  */
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { plansInUse } from '../layer-plan.js';
 import type { Extent, RegionRule } from '../live-region.js';
 import {
   type LayerPass,
   type LayerPlan,
-  PlanMismatch,
   planFromSteps,
   type Step,
   type StepNode,
@@ -140,22 +139,96 @@ function buildPlan(net: PlannableOnnx, options: OnnxPlanOptions): LayerPlan | st
     outputSoftmax: false,
   });
   if (typeof plan === 'string' || graph.fixedBatch === undefined) return plan;
-  // Reshapes of a fixed-batch export take that batch only; autodiff through
-  // `forward` splits other batches.
-  const fixed = graph.fixedBatch;
-  const check = (x: tf.Tensor4D) => {
-    if (x.shape[0] !== fixed)
-      throw new PlanMismatch(`the graph runs at batch ${fixed}, not ${x.shape[0]}`);
+  return inChunks(plan, graph.fixedBatch);
+}
+
+/**
+ * A plan for a graph that runs at one batch size only (its reshapes bake
+ * in the batch a file without dynamic axes was exported at, often 1): other
+ * batches run as passes over chunks of that size, the last padded with
+ * zeros whose outputs and gradients are dropped.
+ */
+function inChunks(plan: LayerPlan, size: number): LayerPlan {
+  const chunks = (x: tf.Tensor4D): tf.Tensor4D[] =>
+    tf.tidy(() => {
+      const n = x.shape[0];
+      const out: tf.Tensor4D[] = [];
+      for (let start = 0; start < n; start += size) {
+        const part = tf.slice(x, [start, 0, 0, 0], [Math.min(size, n - start), -1, -1, -1]);
+        const short = size - part.shape[0];
+        out.push(
+          short === 0
+            ? part
+            : tf.concat([part, tf.zeros([short, x.shape[1], x.shape[2], x.shape[3]])]),
+        );
+      }
+      return out;
+    });
+  /** The first `n` rows of the chunks' results, joined. */
+  const joined = <T extends tf.Tensor>(parts: T[], n: number): T =>
+    tf.tidy(() => {
+      const all = tf.concat(parts);
+      return (all.shape[0] === n ? all : tf.slice(all, 0, n)) as T;
+    });
+  const run = (x: tf.Tensor4D): LayerPass => {
+    if (x.shape[0] === size) return plan.run(x);
+    const n = x.shape[0];
+    const parts = chunks(x);
+    const passes: LayerPass[] = [];
+    try {
+      for (const part of parts) passes.push(plan.run(part));
+    } catch (e) {
+      for (const p of passes) {
+        p.release();
+        p.output.dispose();
+      }
+      throw e;
+    } finally {
+      tf.dispose(parts);
+    }
+    const outputs = passes.map((p) => p.output);
+    const output = joined(outputs, n);
+    tf.dispose(outputs);
+    return {
+      output,
+      backward(dOutput) {
+        const dParts = tf.tidy(() => {
+          const padded = tf.pad(dOutput, [
+            [0, passes.length * size - n],
+            [0, 0],
+          ]);
+          return tf.split(padded, passes.length) as tf.Tensor2D[];
+        });
+        const grads: tf.Tensor4D[] = [];
+        let i = 0;
+        try {
+          for (; i < passes.length; i++) grads.push(passes[i].backward(dParts[i]));
+          return joined(grads, n);
+        } finally {
+          // A pass whose backward threw has freed itself; the later ones have not.
+          for (let j = i + 1; j < passes.length; j++) passes[j].release();
+          tf.dispose([...grads, ...dParts]);
+        }
+      },
+      release() {
+        for (const p of passes) p.release();
+      },
+    };
   };
   return {
     ...plan,
-    run: (x): LayerPass => {
-      check(x);
-      return plan.run(x);
-    },
+    run,
     forward: (x) => {
-      check(x);
-      return plan.forward(x);
+      if (x.shape[0] === size) return plan.forward(x);
+      const parts = chunks(x);
+      try {
+        const outs = parts.map((part) => plan.forward(part));
+        const y = joined(outs, x.shape[0]);
+        tf.dispose(outs);
+        return y;
+      } finally {
+        tf.dispose(parts);
+      }
     },
   };
 }
