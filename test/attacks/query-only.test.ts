@@ -205,4 +205,12 @@ test('evaluate: a gradient attack in the suite fails up front; query attacks onl
     report.attacks.map((a) => a.name),
     ['noise', 'square'],
   );
+  // A transfer attack in the suite takes its gradient from the surrogate: it runs.
+  const transfer = await evaluate(
+    query,
+    data,
+    { attacks: [{ name: 'fgsm', options: { surrogate: cnn.model } }], epsilons: [0.1] },
+    { minimalEpsilon: false },
+  );
+  assert.equal(transfer.attacks[0].results.length, 1);
 });
