@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { sliceDataset as slice, writePng } from '../../data/index.js';
-import { type AttackName, describeGoal, disposeResults } from '../../index.js';
+import { ATTACK_NAMES, type AttackName, describeGoal, disposeResults } from '../../index.js';
 import { loadClassifierFromFile } from '../../model/load-node.js';
 import { checkRunInputs, prepareOutDir } from '../checks.js';
 import { defineCommand, note, pct, print, timestamp } from '../command.js';
@@ -28,7 +28,7 @@ import { progressBar } from '../progress.js';
 const flags = {
   ...modelFlags,
   ...dataFlags,
-  attack: value('NAME', attackName, 'fgsm, fgsm-rs, rfgsm, bim, pgd, mifgsm or apgd', {
+  attack: value('NAME', attackName, `one of ${ATTACK_NAMES.join(', ')}`, {
     default: 'fgsm' as AttackName,
   }),
   eps: value('E', epsilonList, 'ε in pixel units (one value)', { required: true }),
