@@ -313,27 +313,53 @@ describe('pools', () => {
 });
 
 describe('layout', () => {
-  it('Flatten of a 2×2 feature map before a Gemm reads the values in NCHW order', async () => {
+  it('Flatten of a 2×2 feature map before a Gemm reads the values in NCHW order (weight rows permuted at load, or a transpose)', async () => {
     const dims: Dims = [2, 3, 2, 2];
     const x = values(24, 19);
     const w = values(4 * 12, 23);
-    const out = await run(
-      {
-        input: ['x', dims],
-        nodes: [node('Flatten', ['x'], ['f']), node('Gemm', ['f', 'w'], ['y'], { transB: 1 })],
-        initializers: { w: { dims: [4, 12], data: w } },
-      },
-      x,
-      dims,
-    );
     const ref = new Float32Array(8);
     for (let b = 0; b < 2; b++)
       for (let o = 0; o < 4; o++) {
         let acc = 0;
-        for (let i = 0; i < 12; i++) acc += x[b * 12 + i] * w[o * 12 + i];
+        for (let i = 0; i < 12; i++) acc += Math.max(0, x[b * 12 + i]) * w[o * 12 + i];
         ref[b * 4 + o] = acc;
       }
-    assert.ok(maxAbsDiff(out.data, ref) < 1e-5, 'Gemm over the NCHW-flattened features');
+    const gemm = node('Gemm', ['f', 'w'], ['y'], { transB: 1 });
+    const initializers = { w: { dims: [4, 12], data: w } };
+    // Relu before Flatten: the Gemm alone reads the flattened map
+    const direct = await run(
+      {
+        input: ['x', dims],
+        nodes: [node('Relu', ['x'], ['r']), node('Flatten', ['r'], ['f']), gemm],
+        initializers,
+      },
+      x,
+      dims,
+    );
+    assert.deepEqual(
+      direct.net.graph.nodes.map((n) => n.op),
+      ['Relu', 'Flatten', 'Gemm'],
+      'no transpose',
+    );
+    assert.ok(
+      maxAbsDiff(direct.data, ref) < 1e-5,
+      'permuted Gemm over the NCHW-flattened features',
+    );
+    // Relu after Flatten: the flattened values must be in ONNX order
+    const reordered = await run(
+      {
+        input: ['x', dims],
+        nodes: [node('Flatten', ['x'], ['q']), node('Relu', ['q'], ['f']), gemm],
+        initializers,
+      },
+      x,
+      dims,
+    );
+    assert.deepEqual(
+      reordered.net.graph.nodes.map((n) => n.op),
+      ['Transpose', 'Flatten', 'Relu', 'Gemm'],
+    );
+    assert.ok(maxAbsDiff(reordered.data, ref) < 1e-5, 'transpose, then the Gemm as written');
   });
 
   it('initializers in float16, double, float_data and int64_data fields read as written', async () => {

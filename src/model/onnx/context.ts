@@ -34,6 +34,11 @@ export interface Emit {
   output?: number;
   /** Constants `apply` closes over, freed with the graph. */
   keep?: tf.Tensor[];
+  /**
+   * The output is a feature map [C, H, W] flattened in NHWC order (H, W, C)
+   * where ONNX has C, H, W: only a Gemm may read it, permuting its weight rows.
+   */
+  flatNhwc?: [number, number, number];
 }
 
 export interface OpContext {
@@ -58,6 +63,8 @@ export interface OpContext {
   shape(i: number): number[];
   /** How runtime input i is held. */
   layout(i: number): Layout;
+  /** [C, H, W] when input i is a feature map flattened in NHWC order (see `Emit.flatNhwc`). */
+  flatNhwc(i: number): [number, number, number] | undefined;
   /**
    * A handle for input i to list in `Emit.inputs`, held as `want` (a 4-D
    * value is transposed when held otherwise; other ranks are always plain).

@@ -18,7 +18,9 @@ import type { TranslatedGraph, TranslatedNode, ValueInfo } from './graph.js';
 import { translators } from './ops/index.js';
 import type { NodeProto } from './proto.js';
 
-type Val = { kind: 'const'; worlds: tf.Tensor[] } | { kind: 'rt'; id: number; layout: Layout };
+type Val =
+  | { kind: 'const'; worlds: tf.Tensor[] }
+  | { kind: 'rt'; id: number; layout: Layout; flatNhwc?: [number, number, number] };
 
 export interface TranslateInput {
   nodes: NodeProto[];
@@ -347,7 +349,12 @@ class Translation {
         );
         for (const t of e.keep ?? []) if (!this.kept.includes(t)) this.kept.push(t);
         emitted++;
-        this.bind(node.output[e.output ?? 0], { kind: 'rt', id, layout: this.values[id].layout });
+        this.bind(node.output[e.output ?? 0], {
+          kind: 'rt',
+          id,
+          layout: this.values[id].layout,
+          flatNhwc: e.flatNhwc,
+        });
       },
       alias: (i, o = 0) => {
         const v = vals[i];
@@ -415,6 +422,10 @@ class Translation {
         const d = this.dummies[v.id];
         const held = d ? d[w].shape : this.values[v.id].shape;
         return onnxShape(held, v.layout);
+      },
+      flatNhwc: (i) => {
+        const v = vals[i];
+        return v?.kind === 'rt' ? v.flatNhwc : undefined;
       },
       layout: (i) => {
         const v = vals[i];

@@ -57,13 +57,23 @@ function gemm(c: OpContext): void {
     throw c.fail(
       `bias C of shape [${c.constant(2).shape}] for ${n} outputs: only a per-output bias is supported`,
     );
+  const flat = c.flatNhwc(0);
   const [kernel, bias] = tf.tidy(() => {
     const b = c.constant(1).toFloat();
-    const k = tf.mul(transB ? b.transpose() : b, alpha) as tf.Tensor2D;
+    let k = tf.mul(transB ? b.transpose() : b, alpha) as tf.Tensor2D;
+    if (flat) {
+      // rows in ONNX order (c, h, w) → the order the input is held in (h, w, c)
+      const [ch, h, w] = flat;
+      const rows = new Int32Array(ch * h * w);
+      for (let y = 0; y < h; y++)
+        for (let x = 0; x < w; x++)
+          for (let q = 0; q < ch; q++) rows[(y * w + x) * ch + q] = (q * h + y) * w + x;
+      k = tf.gather(k, tf.tensor1d(rows, 'int32')) as tf.Tensor2D;
+    }
     const bi = c.has(2)
       ? (tf.mul(c.constant(2).toFloat().reshape([-1]), beta) as tf.Tensor1D)
       : undefined;
-    return [alpha === 1 && !transB ? b.clone() : k, bi] as [tf.Tensor2D, tf.Tensor1D | undefined];
+    return [k, bi] as [tf.Tensor2D, tf.Tensor1D | undefined];
   });
   dense(c, kernel, bias);
 }

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { NHWC_AXIS, normAxis, type OpContext, TO_NHWC } from '../context.js';
+import { toNumber } from '../proto.js';
 import { decodeTensor } from '../tensors.js';
 import type { TranslatorTable } from './types.js';
 
@@ -160,6 +161,34 @@ export const shapeOps: TranslatorTable = {
       const axis = normAxis(c.attr.int('axis', 1), shape.length);
       // [N, C, 1, 1] is the same data NHWC or NCHW: no transpose (GlobalAveragePool → Flatten → Gemm)
       const free = c.layout(0) === 'nhwc' && axis === 1 && shape[2] === 1 && shape[3] === 1;
+      // A larger map read only by Gemms with constant weights: flatten as held, and the
+      // Gemms permute their weight rows at load (no transpose at run time).
+      const readers = c.consumers(0);
+      const gemmsOnly =
+        !free &&
+        !c.folding &&
+        c.layout(0) === 'nhwc' &&
+        axis === 1 &&
+        !readers.graphOutput &&
+        readers.nodes.length > 0 &&
+        readers.nodes.every(
+          (n) =>
+            n.opType === 'Gemm' &&
+            n.input[0] === c.node.output[0] &&
+            n.input[1] !== c.node.output[0] &&
+            c.constantOf(n.input[1]) !== undefined &&
+            !n.attribute.some((a) => a.name === 'transA' && toNumber(a.i) === 1),
+        );
+      if (gemmsOnly) {
+        c.emit({
+          inputs: [c.input(0, 'nhwc')],
+          apply: ([x]) => x.reshape([x.shape[0], -1]),
+          layout: 'plain',
+          spec: { kind: 'reshape', shape: [-1, prod(shape.slice(1))] },
+          flatNhwc: [shape[1], shape[2], shape[3]],
+        });
+        return;
+      }
       c.emit({
         inputs: [c.input(0, free ? 'nhwc' : 'plain')],
         apply: ([x]) => x.reshape([prod(x.shape.slice(0, axis)), -1]),
