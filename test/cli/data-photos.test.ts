@@ -9,7 +9,8 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { loadData, photoSize } from '../../src/cli/data.js';
 import { UsageError } from '../../src/cli/flags.js';
-import type { Classifier } from '../../src/index.js';
+import { type Classifier, setBackend } from '../../src/index.js';
+import { writeFixtureModel } from './fixture-model.js';
 import { cli, tempDir } from './helpers.js';
 
 const model = (numClasses: number) =>
@@ -46,45 +47,33 @@ test('advkit eval on a photo folder with --resize --crop --labels: the report na
   const dir = tempDir('advkit-photos-');
   mkdirSync(path.join(dir, 'Neutral'));
   copyFileSync('examples/photos/coffee.png', path.join(dir, 'Neutral', 'coffee.png'));
+  // A small 5-class 28×28×1 model: the photo is resized, cropped and made grey for it.
+  await setBackend('cpu');
+  const model = await writeFixtureModel(path.join(tempDir(), 'm5'), 5);
+  const labels = 'models/nsfw-mobilenet/labels.txt';
   const out = tempDir();
-  const r = await cli([
-    'eval',
-    '--model',
-    'models/nsfw-mobilenet/model.json',
-    '--data',
-    dir,
+  const run = (...extra: string[]) =>
+    cli(['eval', '--model', model, '--data', dir, '--labels', ...extra, '--quiet']);
+  const r = await run(
+    labels,
     '--resize',
-    '256',
+    '32',
     '--crop',
-    '224',
-    '--labels',
-    'models/nsfw-mobilenet/labels.txt',
+    '28',
     '--attacks',
     'fgsm',
     '--eps',
-    '0.0157',
+    '0.1',
     '--out',
     out,
-    '--quiet',
-  ]);
+  );
   assert.equal(r.code, 0, r.stderr);
   const md = readFileSync(path.join(out, 'report.md'), 'utf8');
-  assert.match(md, /Resize\(256\): shorter side to 256, aspect kept, then CenterCrop\(224\)/);
+  assert.match(md, /Resize\(32\): shorter side to 32, aspect kept, then CenterCrop\(28\)/);
   assert.match(md, /from 600×400/);
+  assert.match(md, /converted RGB → grayscale/);
   assert.match(md, /Neutral/);
-  const bad = await cli([
-    'eval',
-    '--model',
-    'models/nsfw-mobilenet/model.json',
-    '--data',
-    dir,
-    '--crop',
-    '224',
-    '--labels',
-    'examples/labels/imagenet-classes.txt',
-    '--out',
-    tempDir(),
-  ]);
+  const bad = await run('examples/labels/imagenet-classes.txt', '--crop', '28', '--out', tempDir());
   assert.equal(bad.code, 2, bad.stderr);
   assert.match(bad.stderr, /names 1000 classes but the model outputs 5/);
 });
