@@ -1,6 +1,6 @@
 /**
  * A real published tfjs-layers model: the MobileNetV2 classifier shipped by
- * nsfwjs (see fixtures/nsfw-mobilenet/README.md), a Keras model whose last
+ * nsfwjs (shipped as models/nsfw-mobilenet, see its README.md), a Keras model whose last
  * layer is a Dense with a softmax activation. advkit must take it as
  * emitting probabilities, run it through its layer plan (folded batch norms,
  * ReLU6, depthwise convolutions, zero padding, residual adds), reproduce the
@@ -24,7 +24,9 @@ import { centralDifferences, largestCoordinates } from './finite-differences.js'
 
 const MODEL = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
-  'fixtures',
+  '..',
+  '..',
+  'models',
   'nsfw-mobilenet',
   'model.json',
 );
