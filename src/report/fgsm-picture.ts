@@ -92,7 +92,7 @@ const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:2rem auto;max-width
 figure{margin:0}figcaption{font-size:12px;color:#555;text-align:center}
 img{display:block;border:1px solid #eee}img.small{image-rendering:pixelated}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ccc;padding:.15rem .5rem;text-align:left}
-td.p{text-align:right}.op{font-size:28px;align-self:center;color:#888}tr.hit td{font-weight:600}small{color:#666}`;
+td.p{text-align:right}.lists{display:flex;flex-direction:column;gap:.6rem}.op{font-size:28px;align-self:center;color:#888}tr.hit td{font-weight:600}small{color:#666}`;
 
 function top5Html(list: ClassScore[], label: number, heading: string): string {
   const rows = list
@@ -123,8 +123,7 @@ export function fgsmPictureHtml(p: FgsmPicture, options: { encodePng?: PngEncode
 <figure>${img(im.perturbation, `perturbation of ${photo.name}`)}<figcaption>δ, ‖δ‖∞ ≤ ${e(p.epsilonText)}</figcaption></figure>
 <span class="op">=</span>
 <figure>${img(im.adversarial, `adversarial ${photo.name}`)}<figcaption>adversarial${fooled ? ' — prediction changed' : ' — prediction kept'}</figcaption></figure>
-${top5Html(photo.before, photo.label, 'before: top 5')}
-${top5Html(photo.after, photo.label, 'after FGSM: top 5')}
+<div class="lists">${top5Html(photo.before, photo.label, 'before: top 5')}${top5Html(photo.after, photo.label, 'after FGSM: top 5')}</div>
 </div>`;
   });
   return `<!doctype html>
