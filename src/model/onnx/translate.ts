@@ -192,15 +192,18 @@ class Translation {
     layout: Layout,
   ): number {
     const id = this.values.length;
-    const dummies = this.worlds.map((_, w) => {
+    const dummies: tf.Tensor[] = [];
+    for (const w of this.worlds.keys()) {
       const xs = inputs.map((i) => {
         const d = this.dummies[i];
         if (!d) throw new Error(`value ${i} freed before node ${name}`);
         return d[w];
       });
       try {
-        return tf.tidy(() => apply(xs));
+        dummies.push(tf.tidy(() => apply(xs)));
       } catch (e) {
+        // Earlier worlds' outputs are not in this.dummies yet: disposeAll would miss them.
+        tf.dispose(dummies);
         if (w > 0) throw new BatchMismatch();
         throw new LoadError(
           'MODEL_LOAD',
@@ -208,7 +211,7 @@ class Translation {
           e,
         );
       }
-    });
+    }
     this.nodes.push({ name, op, inputs, output: id, apply, spec });
     this.values.push({ shape: dummies[0].shape, layout: dummies[0].rank === 4 ? layout : 'plain' });
     this.dummies.push(dummies);
