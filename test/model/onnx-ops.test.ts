@@ -501,3 +501,76 @@ describe('graphs', () => {
     net.dispose();
   });
 });
+
+describe('opset forms', () => {
+  // One graph in its opset-11 spelling (axes, split and pads as attributes or
+  // full-rank inputs) and its opset-18 one (axes as inputs, Split's
+  // num_outputs, Pad's axes input): Pad H and W, split W unevenly, mean each
+  // part over H and W, add.
+  const dims: Dims = [2, 2, 4, 4];
+  const x = values(64, 71);
+  function reference(): Float32Array {
+    const [n, c, h, w] = dims;
+    const [ph, pw] = [h + 1, w + 1]; // one row on top, one column on the right
+    const padded = (b: number, k: number, i: number, j: number) =>
+      i === 0 || j === w ? 0 : x[((b * c + k) * h + (i - 1)) * w + j];
+    const out = new Float32Array(n * c);
+    for (let b = 0; b < n; b++)
+      for (let k = 0; k < c; k++) {
+        let left = 0;
+        let right = 0;
+        for (let i = 0; i < ph; i++)
+          for (let j = 0; j < pw; j++) {
+            if (j < 3) left += padded(b, k, i, j);
+            else right += padded(b, k, i, j);
+          }
+        out[b * c + k] = left / (ph * 3) + right / (ph * 2);
+      }
+    return out;
+  }
+  const tail = [node('Add', ['ma', 'mb'], ['y'])];
+  const specs: [string, ModelSpec][] = [
+    [
+      'opset 11',
+      {
+        opset: 11,
+        input: ['x', ['N', 2, 4, 4]],
+        nodes: [
+          node('Pad', ['x', 'pads'], ['p']),
+          node('Split', ['p'], ['a', 'b'], { axis: 3, split: [3, 2] }),
+          node('ReduceMean', ['a'], ['ma'], { axes: [2, 3], keepdims: 0 }),
+          node('ReduceMean', ['b'], ['mb'], { axes: [2, 3], keepdims: 0 }),
+          ...tail,
+        ],
+        initializers: { pads: { dims: [8], data: [0, 0, 1, 0, 0, 0, 0, 1], encoding: 'int64' } },
+      },
+    ],
+    [
+      'opset 18',
+      {
+        opset: 18,
+        input: ['x', ['N', 2, 4, 4]],
+        nodes: [
+          node('Pad', ['x', 'pads', '', 'padAxes'], ['p']),
+          node('Split', ['p'], ['a', 'b'], { axis: -1, num_outputs: 2 }),
+          node('ReduceMean', ['a', 'axes'], ['ma'], { keepdims: 0 }),
+          node('ReduceMean', ['b', 'axes'], ['mb'], { keepdims: 0 }),
+          ...tail,
+        ],
+        initializers: {
+          pads: { dims: [4], data: [1, 0, 0, 1], encoding: 'int64' },
+          padAxes: { dims: [2], data: [2, -1], encoding: 'int64' },
+          axes: { dims: [2], data: [2, 3], encoding: 'int64' },
+        },
+      },
+    ],
+  ];
+  for (const [name, spec] of specs) {
+    it(`${name}: Pad, uneven Split and ReduceMean = the NCHW loop`, async () => {
+      const { data, shape } = await run(spec, x, dims);
+      assert.deepEqual(shape, [2, 2]);
+      const err = maxAbsDiff(data, reference());
+      assert.ok(err < 1e-6, `${name}: max |advkit − loop| = ${err}`);
+    });
+  }
+});

@@ -434,11 +434,24 @@ export const shapeOps: TranslatorTable = {
       const mode = c.attr.string('mode', 'constant');
       if (mode !== 'constant')
         throw c.fail(`mode ${JSON.stringify(mode)}: only constant padding is supported`);
-      const pads = c.opset < 11 ? c.attr.ints('pads', []) : c.ints(1);
+      const given = c.opset < 11 ? c.attr.ints('pads', []) : c.ints(1);
       const value =
         c.opset < 11 ? c.attr.float('value', 0) : c.has(2) ? c.constant(2).dataSync()[0] : 0;
       const rank = c.shape(0).length;
-      if (c.opset >= 18 && c.has(3)) throw c.fail('Pad with an axes input is not supported');
+      // Opset 18's axes input: the pads name only those axes (begins, then ends).
+      let pads = given;
+      if (c.opset >= 18 && c.has(3)) {
+        const axes = c.ints(3).map((a) => normAxis(a, rank));
+        if (given.length !== 2 * axes.length)
+          throw c.fail(
+            `${given.length} pads for ${axes.length} axes (expected ${2 * axes.length})`,
+          );
+        pads = new Array(2 * rank).fill(0);
+        axes.forEach((a, i) => {
+          pads[a] = given[i];
+          pads[a + rank] = given[i + axes.length];
+        });
+      }
       const nhwc = !c.folding && c.layout(0) === 'nhwc';
       const pairs: [number, number][] = Array.from({ length: rank }, (_, a) => [
         pads[a],
