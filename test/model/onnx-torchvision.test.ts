@@ -2,7 +2,8 @@
  * torchvision classifiers exported to ONNX (scripts/fixtures/onnx/export.py) run through
  * advkit as PyTorch runs them. For every committed small variant (ResNet BasicBlock and
  * Bottleneck, MobileNetV2/V3, EfficientNet-B0, ConvNeXt, ViT, DenseNet; opsets 11, 13, 17;
- * unfolded batch norms; external data) and every full-size network in fixtures-large/:
+ * unfolded batch norms; external data; a static-batch export) and every full-size network
+ * in fixtures-large/:
  *
  * - advkit's logits, with the recorded ImageNet mean/std as its preprocessing and the
  *   pixels as input, match PyTorch's float64 logits within the fixture's tolerance (50x
@@ -249,7 +250,7 @@ async function checkOnnxruntime(rt: Ort, f: Fixture, n: number): Promise<void> {
 const small = fixtureDirs(SMALL_FIXTURES);
 
 test('the committed torchvision fixtures are all there', () => {
-  assert.ok(small.length >= 11, `found ${small.length} fixtures in ${SMALL_FIXTURES}`);
+  assert.ok(small.length >= 12, `found ${small.length} fixtures in ${SMALL_FIXTURES}`);
 });
 
 for (const dir of small) {
