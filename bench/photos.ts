@@ -12,8 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
-import { decodeJpeg } from '../src/data/jpeg.js';
 import { applyPhotoTransform, decodePng, toChannels } from '../src/data/index.js';
+import { decodeJpeg } from '../src/data/jpeg.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(values.runs);
