@@ -125,9 +125,11 @@ const timed = (name: string, step: Step): Step => {
     backward: 0,
   };
   profile.set(name, entry);
+  // wasm and cpu kernels run synchronously: timing the call is timing the
+  // work (reading the result back would add a copy of every tensor).
+  const asyncBackend = !['wasm', 'cpu'].includes(tf.getBackend());
   const sync = (t: tf.Tensor | tf.Tensor[]) => {
-    // wasm kernels run synchronously; this only guards a backend that does not.
-    for (const u of [t].flat()) u.dataSync();
+    if (asyncBackend) for (const u of [t].flat()) u.dataSync();
   };
   return {
     ...step,
