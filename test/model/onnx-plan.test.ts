@@ -320,6 +320,7 @@ function onnxOutput(net: PlannableOnnx): number {
 }
 
 test('ResNet-shaped: 7×7/2 pad 3 stem, fused ReLUs, padded 3×3/2 max pool, residual add, stride-2 pads, GAP, Gemm', async () => {
+  seed = 1;
   const b = new Builder();
   const c1 = b.conv(0, 3, 6, 7, { strides: 2, pads: [3, 3, 3, 3] });
   const r1 = b.relu(c1);
@@ -358,6 +359,7 @@ test('ResNet-shaped: 7×7/2 pad 3 stem, fused ReLUs, padded 3×3/2 max pool, res
 });
 
 test('MobileNet-shaped: depthwise stride 2 with asymmetric pads, Clip, SE gate, HardSigmoid, HardSwish, SiLU, softmax output', async () => {
+  seed = 100;
   const b = new Builder();
   const c1 = b.conv(0, 3, 8, 3, { strides: 2, pads: [0, 1, 0, 1] });
   const h1 = b.unary(c1, { kind: 'hardswish' }, (v) =>
@@ -371,7 +373,12 @@ test('MobileNet-shaped: depthwise stride 2 with asymmetric pads, Clip, SE gate, 
     tf.clipByValue(tf.add(tf.mul(v, 1 / 6), 0.5), 0, 1),
   );
   const se = b.binary('mul', r6, gate);
-  const c2 = b.conv(se, 8, 6, 1);
+  // A pointwise conv whose ReLU6 runs fused (inputs ×10: outputs on both sides of [0, 6]).
+  const loud = b.withConstant('mul', se, tf.scalar(10), false);
+  const pw = b.unary(b.conv(loud, 8, 8, 1), { kind: 'clip', min: 0, max: 6 }, (v) =>
+    tf.clipByValue(v, 0, 6),
+  );
+  const c2 = b.conv(pw, 8, 6, 1);
   const silu = b.binary('mul', c2, b.unary(c2, { kind: 'sigmoid' }, tf.sigmoid));
   const pooled = b.node(
     'AveragePool',
@@ -401,6 +408,7 @@ test('MobileNet-shaped: depthwise stride 2 with asymmetric pads, Clip, SE gate, 
 });
 
 test('ceil-mode and asymmetric max pools, constants on either side, affine, tanh, concat, and autodiff steps for dilated / grouped convs and other ops', async () => {
+  seed = 64;
   const b = new Builder();
   const c1 = b.conv(0, 2, 4, 3, { pads: [1, 1, 0, 2] });
   const r1 = b.relu(c1);
@@ -447,6 +455,7 @@ test('ceil-mode and asymmetric max pools, constants on either side, affine, tanh
 });
 
 test('an autodiff-only plan gives the same gradient; a fixed-batch graph runs other batches in chunks', async () => {
+  seed = 300;
   const b = new Builder();
   const conv = b.relu(b.conv(0, 3, 4, 3, { strides: 2, pads: [1, 1, 1, 1] }));
   // A Flatten exported at batch 2 without dynamic axes: its shape is [2, 64].
