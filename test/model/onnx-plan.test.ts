@@ -373,7 +373,7 @@ test('MobileNet-shaped: depthwise stride 2 with asymmetric pads, Clip, SE gate, 
     tf.clipByValue(tf.add(tf.mul(v, 1 / 6), 0.5), 0, 1),
   );
   const se = b.binary('mul', r6, gate);
-  // A pointwise conv whose ReLU6 runs fused (inputs ×10: outputs on both sides of [0, 6]).
+  // A pointwise conv read by a ReLU6 alone (inputs ×10: outputs on both sides of [0, 6]).
   const loud = b.withConstant('mul', se, tf.scalar(10), false);
   const pw = b.unary(b.conv(loud, 8, 8, 1), { kind: 'clip', min: 0, max: 6 }, (v) =>
     tf.clipByValue(v, 0, 6),

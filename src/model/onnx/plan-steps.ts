@@ -43,43 +43,29 @@ export function autodiffStep(apply: (xs: tf.Tensor[]) => tf.Tensor): Step {
   };
 }
 
-/** What a Conv / Gemm runs fused with: nothing, a Relu, or a Clip(0, 6) (ReLU6). */
-export type Fused = 'linear' | 'relu' | 'relu6';
-
-/**
- * The gradient mask of a ReLU6 fused into its convolution, read from its
- * output y: 0 < y < 6, PyTorch's ReLU6 (hardtanh) mask, which drops x = 0 and
- * x = 6 where TF.js's ClipByValue gradient (and so autodiff of the Clip's
- * `apply`) lets them through; the two differ only at such ties. The largest
- * float32 below 6 stands for "< 6".
- */
-const RELU6_OPEN_MASK: ClipMask = { min: 0, max: 6 - 2 ** -21, openMin: true };
-
 /**
  * A convolution or dense node: its linear map fused with the bias and, when
- * a Relu or ReLU6 alone reads it, that activation; backward the map's input
- * gradient after the activation's mask (for a Relu, also without it,
- * `unmaskedBackward`, for a max pool that applies it on its smaller output).
+ * a ReLU alone reads it, the ReLU; backward the map's input gradient after
+ * the mask y > 0 (or without it, `unmaskedBackward`, for a max pool that
+ * applies it on its smaller output).
  */
 function linearStep(
-  act: Fused,
+  relu: boolean,
   f: (x: tf.Tensor) => tf.Tensor,
   inputGrad: (dz: tf.Tensor, xShape: number[]) => tf.Tensor,
 ): Step {
-  const mask = act === 'relu' ? RELU_MASK : act === 'relu6' ? RELU6_OPEN_MASK : undefined;
   return {
     forward([x]) {
       const y = f(x);
-      return { y, saved: mask ? [y] : [] };
+      return { y, saved: relu ? [y] : [] };
     },
     backward(dy, [y], [xShape]) {
-      const dz = mask ? clipGradient(dy, y, mask) : dy;
+      const dz = relu ? clipGradient(dy, y, RELU_MASK) : dy;
       const dx = inputGrad(dz, xShape);
       if (dz !== dy) dz.dispose();
       return [dx];
     },
-    unmaskedBackward:
-      act === 'relu' ? (dy, _saved, [xShape]) => [inputGrad(dy, xShape)] : undefined,
+    unmaskedBackward: relu ? (dy, _saved, [xShape]) => [inputGrad(dy, xShape)] : undefined,
   };
 }
 
@@ -108,7 +94,7 @@ function undilated(filter: tf.Tensor4D, [dh, dw]: [number, number]): tf.Tensor4D
 }
 
 /** Conv, plain, depthwise or dilated (grouped ones keep `autodiffStep`). */
-export function convStep(spec: Spec<'conv'>, activation: Fused): Step | string {
+export function convStep(spec: Spec<'conv'>, relu: boolean): Step | string {
   const { bias, strides, depthwise, dilations } = spec;
   if (spec.groups !== 1 && !depthwise) return `${spec.groups} groups`;
   const dilated = dilations[0] !== 1 || dilations[1] !== 1;
@@ -116,6 +102,7 @@ export function convStep(spec: Spec<'conv'>, activation: Fused): Step | string {
   const filterOf = (): [tf.Tensor4D, boolean] =>
     dilated ? [undilated(spec.filter, dilations), true] : [spec.filter, false];
   const pad = explicit(spec.pads);
+  const activation = relu ? 'relu' : 'linear';
   const conv = (x: tf.Tensor, filter: tf.Tensor4D) =>
     tf.engine().runKernel(
       depthwise ? tf.FusedDepthwiseConv2D : tf.FusedConv2D,
@@ -146,7 +133,7 @@ export function convStep(spec: Spec<'conv'>, activation: Fused): Step | string {
     }
   };
   return linearStep(
-    activation,
+    relu,
     (x) => withFilter((filter) => conv(x, filter)),
     (dz, xShape) => withFilter((filter) => inputGrad(dz, filter, xShape)),
   );
@@ -157,20 +144,20 @@ export function convStep(spec: Spec<'conv'>, activation: Fused): Step | string {
  * [batch, in] input, or per position of tokens or a feature map, as
  * ConvNeXt's and ViT's MLPs run it).
  */
-export function denseStep(spec: Spec<'dense'>, activation: Fused): Step {
+export function denseStep(spec: Spec<'dense'>, relu: boolean): Step {
   const { kernel, bias } = spec;
   const [inner, outer] = kernel.shape;
   const rows = (t: tf.Tensor, width: number) =>
     (t.rank === 2 ? t : tf.reshape(t, [-1, width])) as tf.Tensor2D;
   return linearStep(
-    activation,
+    relu,
     (x) =>
       tf.tidy(() => {
         const y = tf.fused.matMul({
           a: rows(x, inner),
           b: kernel,
           bias,
-          activation,
+          activation: relu ? 'relu' : 'linear',
         });
         return x.rank === 2 ? y : tf.reshape(y, [...x.shape.slice(0, -1), outer]);
       }),

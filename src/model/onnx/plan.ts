@@ -2,8 +2,8 @@
  * The input gradient of a translated ONNX graph (`graph.ts`) without
  * TF.js's tape: a step per node (`plan-steps.ts`) made into a plan by the
  * step graph (`../step-graph.ts`), as tfjs-layers models get from
- * `layer-plan.ts`. A Conv or Gemm that a Relu or a Clip(0, 6) alone reads
- * runs with it fused into the kernel, and a Relu that a MaxPool alone reads leaves
+ * `layer-plan.ts`. A Conv or Gemm that a Relu alone reads runs with the
+ * Relu fused into the kernel, and a Relu that a MaxPool alone reads leaves
  * its mask to the pool. Nodes without a fast step (attention, layer norms,
  * grouped or dilated convolutions, …) are differentiated by TF.js's
  * autodiff of their `apply`, so every graph has a plan.
@@ -24,7 +24,6 @@ import {
   type StepNode,
 } from '../step-graph.js';
 import type { TranslatedGraph, TranslatedNode } from './graph.js';
-import type { Fused } from './plan-steps.js';
 import * as steps from './plan-steps.js';
 
 /** What a plan needs of an `OnnxNetwork` (`index.ts`). */
@@ -91,23 +90,21 @@ function buildPlan(net: PlannableOnnx, options: OnnxPlanOptions): LayerPlan | st
   const consumers = new Map<number, TranslatedNode[]>();
   for (const n of nodes)
     for (const i of n.inputs) consumers.set(i, [...(consumers.get(i) ?? []), n]);
-  /** The one node reading `n`'s output, when it is a Relu or ReLU6 and not the output. */
-  const soleActivation = (n: TranslatedNode): [TranslatedNode, Fused] | undefined => {
+  /** The one node reading `n`'s output, when it is a Relu and not the output. */
+  const soleRelu = (n: TranslatedNode) => {
     const next = consumers.get(n.output);
-    if (n.output === output || next?.length !== 1) return undefined;
-    const s = next[0].spec;
-    if (s.kind === 'relu') return [next[0], 'relu'];
-    return s.kind === 'clip' && s.min === 0 && s.max === 6 ? [next[0], 'relu6'] : undefined;
+    return n.output !== output && next?.length === 1 && next[0].spec.kind === 'relu'
+      ? next[0]
+      : undefined;
   };
   const shapeOf = (v: number) => graph.values[v]?.shape;
   const made: StepNode[] = [];
   const absorbed = new Set<TranslatedNode>();
   for (const n of nodes) {
     if (absorbed.has(n)) continue;
-    const fused = options.autodiffOnly ? undefined : fusable(n, soleActivation, shapeOf);
-    const [act, activation] = fused ?? [undefined, 'linear' as const];
-    if (act) absorbed.add(act);
-    let step = options.autodiffOnly ? undefined : fastStep(n, activation, shapeOf);
+    const relu = options.autodiffOnly ? undefined : fusableRelu(n, soleRelu, shapeOf);
+    if (relu) absorbed.add(relu);
+    let step = options.autodiffOnly ? undefined : fastStep(n, relu !== undefined, shapeOf);
     if (step && n.spec.kind === 'maxpool') {
       const producer = made.find((m) => m.output === n.inputs[0]);
       if (producer?.step.unmaskedBackward && consumers.get(n.inputs[0])?.length === 1) {
@@ -116,10 +113,10 @@ function buildPlan(net: PlannableOnnx, options: OnnxPlanOptions): LayerPlan | st
       }
     }
     made.push({
-      name: act ? `${n.name}+${act.name}` : n.name,
+      name: relu ? `${n.name}+${relu.name}` : n.name,
       step: step ?? steps.autodiffStep(n.apply),
       inputs: n.inputs,
-      output: act ? act.output : n.output,
+      output: relu ? relu.output : n.output,
       rule: step ? regionRule(n) : { kind: 'whole' },
     });
   }
@@ -248,30 +245,30 @@ function needed(nodes: TranslatedNode[], output: number): TranslatedNode[] {
   return nodes.filter((n) => keep.has(n));
 }
 
-/** The Relu or ReLU6 a Conv / Gemm can run fused with. */
-function fusable(
+/** The Relu a Conv / Gemm can run fused with. */
+function fusableRelu(
   n: TranslatedNode,
-  soleActivation: (n: TranslatedNode) => [TranslatedNode, Fused] | undefined,
+  soleRelu: (n: TranslatedNode) => TranslatedNode | undefined,
   shapeOf: (v: number) => number[] | undefined,
-): [TranslatedNode, Fused] | undefined {
+): TranslatedNode | undefined {
   if (n.spec.kind !== 'conv' && n.spec.kind !== 'dense') return undefined;
-  if (fastStep(n, 'linear', shapeOf) === undefined) return undefined;
-  return soleActivation(n);
+  if (fastStep(n, false, shapeOf) === undefined) return undefined;
+  return soleRelu(n);
 }
 
 /** The node's fast step, or undefined for `autodiffStep`. */
 function fastStep(
   n: TranslatedNode,
-  activation: Fused,
+  relu: boolean,
   shapeOf: (v: number) => number[] | undefined,
 ): Step | undefined {
   const spec = n.spec;
   const ok = (s: Step | string) => (typeof s === 'string' ? undefined : s);
   switch (spec.kind) {
     case 'conv':
-      return ok(steps.convStep(spec, activation));
+      return ok(steps.convStep(spec, relu));
     case 'dense':
-      return steps.denseStep(spec, activation);
+      return steps.denseStep(spec, relu);
     case 'maxpool':
       return steps.maxPoolStep(spec, false);
     case 'avgpool':
