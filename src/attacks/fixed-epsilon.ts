@@ -200,6 +200,8 @@ export abstract class FixedEpsilonAttack implements Attack {
         if (xAdv !== raw) raw.dispose();
         const result = await judge(ctx, this.normImpl, xAdv, eps);
         if (!(out instanceof tf.Tensor)) result.queries = out.queries;
+        // A query attack's ε = 0 never reaches `perturb`: it costs no query.
+        else if (eps === 0 && !this.needsGradient) result.queries = new Array(n).fill(0);
         results.push(result);
       }
     } catch (e) {

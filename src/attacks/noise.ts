@@ -27,13 +27,12 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.js';
-import type { Classifier } from '../model/classifier.js';
 import { type LossName, objective } from '../threat-model/losses.js';
 import type { NormName } from '../threat-model/norms.js';
 import { exampleRng, type Rng, Stream } from '../threat-model/rng.js';
 import { type AttackContext, FixedEpsilonAttack, type Perturbed } from './fixed-epsilon.js';
 import { checkPositive } from './step-size.js';
-import type { AttackCall, AttackDescription, AttackResult } from './types.js';
+import type { AttackDescription } from './types.js';
 
 export interface NoiseOptions {
   /** 'linf' (default) or 'l2'; 'l1' is refused (UNKNOWN_NORM). */
@@ -80,17 +79,6 @@ export class Noise extends FixedEpsilonAttack {
     }
     checkPositive(options.restarts, 'restarts', true);
     this.restarts = options.restarts ?? 10;
-  }
-
-  override async run(
-    model: Classifier,
-    call: AttackCall,
-    epsilons: number | readonly number[],
-  ): Promise<AttackResult[]> {
-    const results = await super.run(model, call, epsilons);
-    // ε = 0 never reaches `perturb`: it costs no query.
-    for (const r of results) r.queries ??= new Array(r.success.length).fill(0);
-    return results;
   }
 
   protected async perturb(ctx: AttackContext, eps: number): Promise<Perturbed> {

@@ -26,7 +26,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../errors.js';
-import type { Classifier } from '../model/classifier.js';
 import { type LossName, objective } from '../threat-model/losses.js';
 import type { NormName } from '../threat-model/norms.js';
 import { exampleRng, Stream } from '../threat-model/rng.js';
@@ -43,7 +42,7 @@ import {
   squareFraction,
 } from './square-windows.js';
 import { checkPositive } from './step-size.js';
-import type { AttackCall, AttackDescription, AttackResult } from './types.js';
+import type { AttackDescription } from './types.js';
 
 export interface SquareOptions {
   /** 'linf' (default) or 'l2'; 'l1' is refused (UNKNOWN_NORM). */
@@ -96,17 +95,6 @@ export class Square extends FixedEpsilonAttack {
       throw new InputError('INVALID_OPTION', `pInit must be in (0, 1]; received ${options.pInit}`);
     }
     this.rescaleSchedule = options.rescaleSchedule ?? true;
-  }
-
-  override async run(
-    model: Classifier,
-    call: AttackCall,
-    epsilons: number | readonly number[],
-  ): Promise<AttackResult[]> {
-    const results = await super.run(model, call, epsilons);
-    // ε = 0 never reaches `perturb`: it costs no query.
-    for (const r of results) r.queries ??= new Array(r.success.length).fill(0);
-    return results;
   }
 
   protected async perturb(ctx: AttackContext, eps: number): Promise<Perturbed> {

@@ -301,20 +301,7 @@ export const makers: Record<string, Maker> = {
     backward: (dy, _s, shapes) => shapes.map(() => tf.clone(dy)),
   }),
 
-  Concatenate(cfg) {
-    const axis = cfg.axis as number;
-    return {
-      forward: (xs) => ({ y: tf.concat(xs, axis), saved: [] }),
-      backward: (dy, _s, shapes) => {
-        const a = axis < 0 ? dy.rank + axis : axis;
-        return tf.split(
-          dy,
-          shapes.map((s) => s[a]),
-          a,
-        );
-      },
-    };
-  },
+  Concatenate: (cfg) => concatStep(cfg.axis as number),
 
   // Inference mode: these are the identity.
   Dropout: () => passThrough,
@@ -429,6 +416,21 @@ function activationStep(a: Activation): Step {
     },
     backward: (dy, [s]) => [activationGrad(a, dy, s)],
     unmaskedBackward: a === 'relu' ? (dy) => [tf.clone(dy)] : undefined,
+  };
+}
+
+/** Concatenation along `axis`; its gradient splits `dy` back into the inputs' extents. */
+export function concatStep(axis: number): Step {
+  return {
+    forward: (xs) => ({ y: tf.concat(xs, axis), saved: [] }),
+    backward: (dy, _s, shapes) => {
+      const a = axis < 0 ? dy.rank + axis : axis;
+      return tf.split(
+        dy,
+        shapes.map((s) => s[a]),
+        a,
+      );
+    },
   };
 }
 

@@ -12,6 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { InputError, LoadError } from '../../errors.js';
+import { sha256Hex } from '../networks/artifacts.js';
 import type { TranslatedGraph } from './graph.js';
 import { translators } from './ops/index.js';
 import { decodeModel, type ModelProto, type NodeProto, toNumber } from './proto.js';
@@ -163,18 +164,6 @@ function inputInfo(model: ModelProto, where: string, given?: [number, number, nu
   return { name: input.name, shape, fileBatch: n > 0 ? n : undefined };
 }
 
-async function sha256(parts: Uint8Array[]): Promise<string> {
-  const total = parts.reduce((a, p) => a + p.length, 0);
-  const all = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    all.set(p, o);
-    o += p.length;
-  }
-  const digest = await globalThis.crypto.subtle.digest('SHA-256', all);
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
-}
-
 export async function importOnnx(
   bytes: Uint8Array,
   options: ImportOnnxOptions = {},
@@ -235,7 +224,7 @@ export async function importOnnx(
   } finally {
     for (const t of constants.values()) t.dispose();
   }
-  const checksum = await sha256([bytes, ...files.values()]);
+  const checksum = await sha256Hex([bytes, ...files.values()]);
   const last = translated.nodes.find((n) => n.output === translated.output);
   const finalOp = last && ['Softmax', 'Sigmoid', 'LogSoftmax'].includes(last.op) ? last : undefined;
   const [h, w, c] = input.shape;

@@ -414,17 +414,3 @@ export function transposeStep({ perm }: Spec<'transpose'>): Step {
     backward: (dy) => [tf.transpose(dy, inverse)],
   };
 }
-
-export function concatStep({ axis }: Spec<'concat'>): Step {
-  return {
-    forward: (xs) => ({ y: tf.concat(xs, axis), saved: [] }),
-    backward: (dy, _s, shapes) => {
-      const a = axis < 0 ? dy.rank + axis : axis;
-      return tf.split(
-        dy,
-        shapes.map((s) => s[a]),
-        a,
-      );
-    },
-  };
-}

@@ -15,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { plansInUse } from '../layer-plan.js';
+import { concatStep } from '../layer-steps.js';
 import type { Extent, RegionRule } from '../live-region.js';
 import {
   type LayerPass,
@@ -301,7 +302,7 @@ function fastStep(
     case 'transpose':
       return steps.transposeStep(spec);
     case 'concat':
-      return steps.concatStep(spec);
+      return concatStep(spec.axis);
     default:
       return undefined;
   }
