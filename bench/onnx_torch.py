@@ -13,9 +13,7 @@ Reads a JSON request on stdin:
 """
 import json
 import os
-import statistics
 import sys
-import time
 
 import torch
 import torch.nn.functional as F
@@ -23,21 +21,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "scripts", "fixtures", "onnx"))
 import export  # noqa: E402  (the fixture script: FULL, build, MEAN, STD)
-
-
-def median_ms(fn, runs):
-    # Warm-up as advkit's benches do: at least two calls and one second.
-    start = time.perf_counter()
-    calls = 0
-    while calls < 2 or time.perf_counter() - start < 1:
-        fn()
-        calls += 1
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+from torch_reference import median_ms  # noqa: E402  (the same warm-up as the other PyTorch bench)
 
 
 def saved_logits_check(model, reference, mean, std):
