@@ -275,8 +275,13 @@ export async function loadImageFolder(
   conversions.push(`pixels scaled from 0–255 to [${lo}, ${hi}]`);
   if (listed.skipped > 0) conversions.push(`${listed.skipped} non-image files skipped`);
   if (listed.mapping) {
+    // A folder named by index or WordNet id ("285", "n02124075") says nothing to a reader: its class name follows.
+    const named = (m: { folder: string; label: number }) => {
+      const name = listed.classNames[m.label];
+      return name === m.folder ? `${m.label}` : `${m.label} ${name}`;
+    };
     conversions.push(
-      `class folders → labels: ${listed.mapping.map((m) => `${m.folder} → ${m.label}`).join(', ')}`,
+      `class folders → labels: ${listed.mapping.map((m) => `${m.folder} → ${named(m)}`).join(', ')}`,
     );
   }
   return {

@@ -66,7 +66,7 @@ test('class names map sub-folders to the model classes; numeric names stay indic
   // Sorted listing: numeric first ("3"), then "cat".
   assert.deepEqual(Array.from(ds.labels), [3, 1]);
   assert.equal(ds.numClasses, 5);
-  assert.match(ds.notes, /class folders → labels: 3 → 3, cat → 1/);
+  assert.match(ds.notes, /class folders → labels: 3 → 3 fish, cat → 1$/);
 });
 
 test('CSV labels 1.5 and -1 are errors naming the row and value', async () => {

@@ -134,6 +134,7 @@ test('an ImageNet-style folder with resize 256, crop 224: synset folders, notes,
   assert.match(ds.notes, /451×300, 600×400, 30×20/);
   assert.match(ds.notes, /alpha flattened onto black/);
   assert.match(ds.notes, /grey PNG → RGB/);
+  assert.match(ds.notes, /class folders → labels: n02123045 → 1 tabby, n03063599 → 2 coffee mug$/);
 });
 
 test('a photo that does not come out at the model size is an error naming it and the fix', async () => {
