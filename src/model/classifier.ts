@@ -309,6 +309,21 @@ export class Classifier {
   }
 
   /**
+   * The gradient with respect to pixel-space `x` from `dInput`, the gradient
+   * with respect to `networkInput(x)`: the preprocessing's vector-Jacobian
+   * product, in closed form for mean/std normalisation (one multiply, where
+   * a taped pass re-runs the preprocessing), by TF.js's autodiff for custom
+   * preprocessing.
+   */
+  networkInputBackward(x: tf.Tensor4D, dInput: tf.Tensor4D): tf.Tensor4D {
+    const closed = this.pre.backward;
+    if (closed) return tf.tidy(() => closed(dInput));
+    return tf.grad((xi) => tf.sum(tf.mul(this.networkInput(xi as tf.Tensor4D), dInput)))(
+      x,
+    ) as tf.Tensor4D;
+  }
+
+  /**
    * `logits` from the forward pass's tensor: log-probabilities for a
    * probability output, [0, z] for a binary classifier's single logit. (A
    * graph that ends in Softmax is read before the softmax, so its tensor is

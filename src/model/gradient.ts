@@ -142,11 +142,18 @@ function planGradient(
   if (pass.output !== logits) pass.output.dispose();
   dOutput.dispose();
   if (input === x) return step(dInput, logits as tf.Tensor2D, obj as tf.Tensor1D);
-  // The preprocessing's vector-Jacobian product, by TF.js's autodiff.
   input.dispose();
-  const grad = tf.grad((xi) => tf.sum(tf.mul(model.networkInput(xi as tf.Tensor4D), dInput)))(x);
-  dInput.dispose();
-  return step(grad as tf.Tensor4D, logits as tf.Tensor2D, obj as tf.Tensor1D);
+  let grad: tf.Tensor4D;
+  try {
+    grad = model.networkInputBackward(x, dInput);
+  } catch (e) {
+    // A custom preprocessing with an op TF.js cannot differentiate.
+    tf.dispose([logits as tf.Tensor2D, obj as tf.Tensor1D]);
+    throw e;
+  } finally {
+    dInput.dispose();
+  }
+  return step(grad, logits as tf.Tensor2D, obj as tf.Tensor1D);
 }
 
 /** The gradient of consecutive slices of the batch (`sizes` sum to n), joined. */

@@ -24,6 +24,11 @@ export type Preprocess = Normalization | CustomPreprocess;
 
 export interface PreparedPreprocess {
   apply(x: tf.Tensor4D): tf.Tensor4D;
+  /**
+   * The vector-Jacobian product `dy · ∂apply/∂x`, where it is known in
+   * closed form (undefined for custom preprocessing: autodiff is used).
+   */
+  backward?(dy: tf.Tensor4D): tf.Tensor4D;
   description: string;
   dispose(): void;
 }
@@ -74,6 +79,8 @@ export function preparePreprocess(p: Preprocess | undefined, channels: number): 
   const invStdT = tf.keep(tf.tensor1d(std.map((s) => 1 / s)));
   return {
     apply: (x) => tf.mul(tf.sub(x, meanT), invStdT),
+    // A per-channel affine map: its Jacobian is diagonal, 1/std.
+    backward: (dy) => tf.mul(dy, invStdT),
     description: `(x − mean) / std per channel with mean [${mean.join(', ')}], std [${std.join(', ')}], differentiated through`,
     dispose() {
       meanT.dispose();

@@ -212,6 +212,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
     );
     compare(net, {}, 'ce');
     compare(net, { preprocess: { mean: [0.5, 0.4, 0.3], std: [0.2, 0.3, 0.25] } }, 'ce');
+    // Custom preprocessing: the plan's input gradient goes back through autodiff.
+    const squash = (x: tf.Tensor4D) => tf.tanh(tf.mul(tf.sub(x, 0.5), 3)) as tf.Tensor4D;
+    compare(net, { preprocess: { name: 'tanh squash', fn: squash } }, 'ce');
     compare(net, { bounds: [0, 255] }, 'ce', seeded(3 * size(net), 9, 0, 255));
     net.dispose();
   });
