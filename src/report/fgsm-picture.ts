@@ -66,7 +66,19 @@ export function topK(
 /** Below this many pixels a side, photos are shown enlarged (pixelated) to this size. */
 const SMALL = 128;
 
-function images(p: FgsmPicture, photo: PicturePhoto, encode: PngEncoder) {
+/** One photo's three images as PNG bytes. */
+export interface PictureImages {
+  original: Uint8Array;
+  perturbation: Uint8Array;
+  adversarial: Uint8Array;
+}
+
+/** The photo, its perturbation (±ε to white/black) and the adversarial photo, encoded by `encode`. */
+export function pictureImages(
+  p: FgsmPicture,
+  photo: PicturePhoto,
+  encode: PngEncoder,
+): PictureImages {
   const [h, w, c] = p.shape;
   const [lo, hi] = p.bounds;
   const range = hi - lo;
@@ -104,8 +116,15 @@ function top5Html(list: ClassScore[], label: number, heading: string): string {
   return `<table><tr><th colspan="2">${escapeHtml(heading)}</th></tr>${rows}</table>`;
 }
 
-/** The picture as one self-contained HTML page (PNG data URIs, no external URLs). */
-export function fgsmPictureHtml(p: FgsmPicture, options: { encodePng?: PngEncoder } = {}): string {
+/**
+ * The picture as one self-contained HTML page (PNG data URIs, no external
+ * URLs). `images` (per photo, in order) are used as they are, so a caller
+ * that also writes the PNG files encodes each image once.
+ */
+export function fgsmPictureHtml(
+  p: FgsmPicture,
+  options: { encodePng?: PngEncoder; images?: readonly PictureImages[] } = {},
+): string {
   const encode = options.encodePng ?? encodePngStored;
   const [h, w] = p.shape;
   const small = Math.max(h, w) < SMALL;
@@ -114,8 +133,8 @@ export function fgsmPictureHtml(p: FgsmPicture, options: { encodePng?: PngEncode
   const img = (bytes: Uint8Array, alt: string) =>
     `<img${small ? ' class="small"' : ''} width="${shownW}" height="${shownH}" alt="${escapeHtml(alt)}" src="${pngDataUri(bytes)}">`;
   const e = escapeHtml;
-  const rows = p.photos.map((photo) => {
-    const im = images(p, photo, encode);
+  const rows = p.photos.map((photo, i) => {
+    const im = options.images?.[i] ?? pictureImages(p, photo, encode);
     const fooled = photo.after[0]?.label !== photo.before[0]?.label;
     return `<div class="row">
 <figure>${img(im.original, `${photo.name}`)}<figcaption>${e(photo.name)}${photo.size ? ` <small>(${e(photo.size)} → ${w}×${h})</small>` : ''}</figcaption></figure>

@@ -9,7 +9,9 @@ export {
   fgsmPictureHtml,
   fgsmPictureJson,
   fgsmPictureMarkdown,
+  type PictureImages,
   type PicturePhoto,
+  pictureImages,
   topK,
 } from './fgsm-picture.js';
 export { escapeHtml, type HtmlOptions, toHtml } from './html.js';

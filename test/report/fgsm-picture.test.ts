@@ -22,6 +22,7 @@ import {
   fgsmPictureMarkdown,
   topK,
 } from '../../src/report/fgsm-picture.js';
+import { pngDataUri } from '../../src/report/png.js';
 
 test('topK: most probable first, ties by class index, names from the list', () => {
   assert.deepEqual(topK([0.1, 0.5, 0.1, 0.3], 3, ['a', 'b', 'c']), [
@@ -113,7 +114,16 @@ test('the demo picture on nsfwjs MobileNetV2: within ε, leak-free, the astronau
     assert.ok(astro.adversarial[i] >= 0 && astro.adversarial[i] <= 1, 'inside the bounds');
   }
   assert.ok(max <= 4 / 255 + 1e-6, `‖δ‖∞ = ${max} ≤ 4/255`);
-  const files = Object.keys(pictureFiles(p)).sort();
+  const written = pictureFiles(p);
+  // The page shows the very PNGs written beside it (each image encoded once).
+  for (const k of ['photo', 'perturbation', 'adversarial']) {
+    const png = written[`astronaut-${k}.png`] as Uint8Array;
+    assert.ok(
+      (written['fgsm-picture.html'] as string).includes(pngDataUri(png)),
+      `the HTML's ${k} image is astronaut-${k}.png`,
+    );
+  }
+  const files = Object.keys(written).sort();
   assert.deepEqual(files.slice(0, 3), [
     'astronaut-adversarial.png',
     'astronaut-perturbation.png',

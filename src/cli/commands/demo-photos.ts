@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { FGSM } from '../../attacks/index.js';
-import { encodeRgbaPng, loadImageFolder, parseLabels, toRgba } from '../../data/index.js';
+import { encodeRgbaPng, loadImageFolder, parseLabels } from '../../data/index.js';
 import { evaluate } from '../../eval/index.js';
 import type { EvaluationReport } from '../../eval/types.js';
 import { writeFileSetAtomic } from '../../files/atomic.js';
@@ -22,6 +22,7 @@ import {
   fgsmPictureJson,
   fgsmPictureMarkdown,
   type PicturePhoto,
+  pictureImages,
   topK,
 } from '../../report/fgsm-picture.js';
 import { reportFiles } from '../summary.js';
@@ -49,7 +50,7 @@ export function photoDemoPaths(root: string): PhotoDemoPaths | undefined {
 const MODEL_NOTE =
   "nsfwjs 4.4.0's MobileNetV2 (MIT, Infinite Red), a trained classifier shipped in the npm package: five classes (Drawing, Hentai, Neutral, Porn, Sexy), 224×224 RGB in [0, 1]. No ImageNet classifier on npm ships its weights (see models/nsfw-mobilenet/README.md).";
 
-/** Probabilities [n, k] of `x`: the classifier's log-probabilities, exponentiated. */
+/** Probabilities [n, k] of `x`, for the top-5 lists. */
 function probabilities(model: Classifier, x: tf.Tensor4D): Promise<number[][]> {
   const p = tf.tidy(() => tf.softmax(model.logits(x)));
   return p.array().finally(() => p.dispose()) as Promise<number[][]>;
@@ -99,22 +100,15 @@ export async function fgsmPicture(
 
 /** The picture's files: HTML, Markdown beside one PNG per image, JSON. */
 export function pictureFiles(p: FgsmPicture): Record<string, string | Uint8Array> {
-  const [h, w, c] = p.shape;
-  const [lo, hi] = p.bounds;
   const files: Record<string, string | Uint8Array> = {};
   const stem = (name: string) => name.replace(/\.[^.]+$/, '');
-  for (const photo of p.photos) {
-    const delta = Array.from(photo.adversarial, (v, i) => v - photo.original[i]);
-    const png = (values: ArrayLike<number>, map: (v: number) => number) =>
-      encodeRgbaPng(toRgba(values, c, map), w, h);
-    files[`${stem(photo.name)}-photo.png`] = png(photo.original, (v) => (v - lo) / (hi - lo));
-    files[`${stem(photo.name)}-perturbation.png`] = png(delta, (v) => 0.5 + v / (2 * p.epsilon));
-    files[`${stem(photo.name)}-adversarial.png`] = png(
-      photo.adversarial,
-      (v) => (v - lo) / (hi - lo),
-    );
-  }
-  files['fgsm-picture.html'] = fgsmPictureHtml(p, { encodePng: encodeRgbaPng });
+  const images = p.photos.map((photo) => pictureImages(p, photo, encodeRgbaPng));
+  p.photos.forEach((photo, i) => {
+    files[`${stem(photo.name)}-photo.png`] = images[i].original;
+    files[`${stem(photo.name)}-perturbation.png`] = images[i].perturbation;
+    files[`${stem(photo.name)}-adversarial.png`] = images[i].adversarial;
+  });
+  files['fgsm-picture.html'] = fgsmPictureHtml(p, { images });
   files['fgsm-picture.md'] = fgsmPictureMarkdown(p, (name) =>
     ['photo', 'perturbation', 'adversarial'].map((k) => `${stem(name)}-${k}.png`),
   );
