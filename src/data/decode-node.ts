@@ -42,7 +42,8 @@ export function decodePng(bytes: Uint8Array, where: string): DecodedPhoto {
     if (channels === 1) data[p] = rgba[p * 4];
     else for (let k = 0; k < channels; k++) data[p * channels + k] = rgba[p * 4 + k];
   }
-  if (grey) conversions.push('grey PNG → RGB');
+  // Grey with alpha comes back as RGBA; plain grey stays one channel (photoPixels notes its expansion, if any).
+  if (grey && channels === 4) conversions.push('grey PNG → RGB');
   return { image: { width: png.width, height: png.height, channels, data }, conversions };
 }
 

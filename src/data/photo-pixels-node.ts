@@ -41,6 +41,8 @@ export async function photoPixels(
   for (const note of decoded.conversions) seen.other.add(note);
   const opaque = dropAlpha(img);
   if (opaque.flattened) seen.other.add('alpha flattened onto black');
+  // Only a grey PNG decodes to one channel (jpeg-js hands back RGB, sharp RGBA).
+  if (c === 3 && img.channels === 1) seen.other.add('grey PNG → RGB');
   if (c === 1 && img.channels !== 1)
     seen.other.add('converted RGB → grayscale (PIL\'s convert("L"))');
   const { image, padded } = applyPhotoTransform(toChannels(opaque.image, c as 1 | 3), o);

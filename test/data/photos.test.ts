@@ -137,6 +137,19 @@ test('an ImageNet-style folder with resize 256, crop 224: synset folders, notes,
   assert.match(ds.notes, /class folders → labels: n02123045 → 1 tabby, n03063599 → 2 coffee mug$/);
 });
 
+test('a plain grey PNG: kept grey for a grey model, expanded (and said so) for an RGB one', async () => {
+  const dir = tmp('grey-png');
+  mkdirSync(path.join(dir, 'a'));
+  const png = new PNG({ width: 8, height: 6 });
+  for (let i = 0; i < 48; i++) png.data.set([5 * i, 5 * i, 5 * i, 255], i * 4);
+  writeFileSync(path.join(dir, 'a', 'g.png'), PNG.sync.write(png, { colorType: 0 }));
+  const grey = await loadImageFolder(dir, { shape: [6, 8, 1], crop: [6, 8], bounds: [0, 255] });
+  assert.deepEqual([...grey.images], Array.from({ length: 48 }, (_, i) => 5 * i));
+  assert.doesNotMatch(grey.notes, /grey PNG → RGB|grayscale/);
+  const rgb = await loadImageFolder(dir, { shape: [6, 8, 3], crop: [6, 8] });
+  assert.match(rgb.notes, /grey PNG → RGB/);
+});
+
 test('a photo that does not come out at the model size is an error naming it and the fix', async () => {
   const dir = await photoFolder();
   await assert.rejects(
