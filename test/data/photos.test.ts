@@ -144,7 +144,10 @@ test('a plain grey PNG: kept grey for a grey model, expanded (and said so) for a
   for (let i = 0; i < 48; i++) png.data.set([5 * i, 5 * i, 5 * i, 255], i * 4);
   writeFileSync(path.join(dir, 'a', 'g.png'), PNG.sync.write(png, { colorType: 0 }));
   const grey = await loadImageFolder(dir, { shape: [6, 8, 1], crop: [6, 8], bounds: [0, 255] });
-  assert.deepEqual([...grey.images], Array.from({ length: 48 }, (_, i) => 5 * i));
+  assert.deepEqual(
+    [...grey.images],
+    Array.from({ length: 48 }, (_, i) => 5 * i),
+  );
   assert.doesNotMatch(grey.notes, /grey PNG → RGB|grayscale/);
   const rgb = await loadImageFolder(dir, { shape: [6, 8, 3], crop: [6, 8] });
   assert.match(rgb.notes, /grey PNG → RGB/);
