@@ -14,7 +14,6 @@ import type { LayerPlan } from './layer-plan.js';
 import { PlanMismatch } from './layer-steps.js';
 import { adapterFor, NETWORK_ADAPTERS, type Network } from './networks/index.js';
 import type {
-  Head,
   ModelMode,
   NetworkAdapter,
   NetworkKind,
@@ -116,8 +115,8 @@ function outputsLookLikeProbabilities(
 
 export class Classifier {
   readonly info: ClassifierInfo;
-  private readonly forward: (x: tf.Tensor4D) => tf.Tensor;
-  private readonly head: Head;
+  /** The forward pass and head its adapter chose. */
+  private readonly choice: OutputChoice;
   private readonly pre: PreparedPreprocess;
   /** The wrapped network, for checksums and saving. */
   readonly network: Network;
@@ -133,16 +132,14 @@ export class Classifier {
     network: Network,
     adapter: NetworkAdapter<unknown>,
     info: ClassifierInfo,
-    forward: (x: tf.Tensor4D) => tf.Tensor,
-    head: Head,
+    choice: OutputChoice,
     pre: PreparedPreprocess,
     preprocess: Preprocess | undefined,
   ) {
     this.network = network;
     this.adapter = adapter;
     this.info = info;
-    this.forward = forward;
-    this.head = head;
+    this.choice = choice;
     this.pre = pre;
     this.preprocess = preprocess;
   }
@@ -251,7 +248,7 @@ export class Classifier {
       ...(looksLikeProbabilities ? { outputLooksLikeProbabilities: true } : {}),
       preprocessing: pre.description,
     };
-    return new Classifier(network, adapter, info, forward, head, pre, options.preprocess);
+    return new Classifier(network, adapter, info, choice, pre, options.preprocess);
   }
 
   get bounds(): Bounds {
@@ -283,7 +280,7 @@ export class Classifier {
         if (!(e instanceof PlanMismatch)) throw e;
       }
     }
-    return tf.tidy(() => this.logitsFromOutput(this.forward(this.networkInput(x))));
+    return tf.tidy(() => this.logitsFromOutput(this.choice.forward(this.networkInput(x))));
   }
 
   /**
@@ -300,7 +297,7 @@ export class Classifier {
    * else undefined.
    */
   plan(): LayerPlan | undefined {
-    return this.adapter.plan(this.network, this.info.mode);
+    return this.adapter.plan(this.network, this.info.mode, this.choice);
   }
 
   /** The network's input for pixel-space `x`: `x` preprocessed (`x` itself without preprocessing). */
@@ -332,8 +329,9 @@ export class Classifier {
   logitsFromOutput(out: tf.Tensor): tf.Tensor2D {
     return tf.tidy((): tf.Tensor2D => {
       const f = out.dtype === 'float32' ? out : tf.cast(out, 'float32');
-      if (this.head === 'log') return tf.log(tf.maximum(f, 1e-30)) as tf.Tensor2D;
-      if (this.head === 'binary') return tf.concat([tf.zerosLike(f), f], 1) as tf.Tensor2D;
+      const { head } = this.choice;
+      if (head === 'log') return tf.log(tf.maximum(f, 1e-30)) as tf.Tensor2D;
+      if (head === 'binary') return tf.concat([tf.zerosLike(f), f], 1) as tf.Tensor2D;
       return f as tf.Tensor2D;
     });
   }

@@ -423,6 +423,39 @@ describe('graphs', () => {
     net.dispose();
   });
 
+  it('two classifiers of one network, read before and after its final Softmax, each plan their own forward', async () => {
+    const bytes = onnxModel({
+      input: ['x', ['N', 3, 4, 4]],
+      nodes: [
+        node('GlobalAveragePool', ['x'], ['g']),
+        node('Flatten', ['g'], ['f']),
+        node('Gemm', ['f', 'w', 'b'], ['z'], { transB: 1 }),
+        node('Softmax', ['z'], ['y'], { axis: 1 }, 'probs'),
+      ],
+      initializers: {
+        w: { dims: [5, 3], data: values(15, 31) },
+        b: { dims: [5], data: values(5, 37) },
+      },
+    });
+    const net = await importOnnx(bytes);
+    const x = nhwc(values(96, 43), [2, 3, 4, 4]);
+    const before = Classifier.create(net);
+    const beforeLogits = before.logits(x);
+    // Created second: the first classifier's plan must not follow its choice.
+    const after = Classifier.create(net, { output: 'logits' });
+    const [p, z1, z2] = [net.forward(x), before.logits(x), after.logits(x)];
+    const [d1, d2] = tf.tidy(() => [
+      tf.max(tf.abs(tf.sub(z1, beforeLogits))).dataSync()[0],
+      tf.max(tf.abs(tf.sub(z2, p))).dataSync()[0],
+    ]);
+    assert.ok(d1 < 1e-6, `the first still reads the logits before the Softmax (${d1})`);
+    assert.ok(d2 < 1e-6, `the second reads the Softmax's output (${d2})`);
+    tf.dispose([x, p, z1, z2, beforeLogits]);
+    before.dispose();
+    after.dispose();
+    net.dispose();
+  });
+
   it('a file that fixes its batch size (baked into a Reshape) runs other batch sizes in chunks', async () => {
     // [1, 2, 3, 3] → Reshape [1, 2, 9] → ReduceMean over the last axis → [1, 2]
     const spec: ModelSpec = {

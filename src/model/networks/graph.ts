@@ -41,6 +41,7 @@ function graphChoice(network: tf.GraphModel, { forced, width }: OutputContext): 
           head: 'logits',
           output: 'probabilities',
           detection: `graph ends in Softmax (${node}); logits read from its input ${JSON.stringify(before)}`,
+          beforeActivation: true,
         }
       : {
           forward: raw,
@@ -57,6 +58,7 @@ function graphChoice(network: tf.GraphModel, { forced, width }: OutputContext): 
         head: 'binary',
         output: 'probabilities',
         detection: `graph ends in Sigmoid (${node}) with one output: a binary classifier, logits [0, z] with z read from its input ${JSON.stringify(before)}`,
+        beforeActivation: true,
       };
     }
     if (k > 1 && forced === undefined) {

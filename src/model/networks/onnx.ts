@@ -12,52 +12,38 @@ import { onnxPlanInUse } from '../onnx/plan.js';
 import { headFor } from './shared.js';
 import type { NetworkAdapter, OutputChoice, OutputContext } from './types.js';
 
-/** Whether the chosen forward stops before the final activation (the plan must agree). */
-const beforeActivation = new WeakMap<OnnxNetwork, boolean>();
-
 function onnxChoice(net: OnnxNetwork, { forced, width }: OutputContext): OutputChoice {
   const raw = (x: Parameters<OnnxNetwork['forward']>[0]) => net.forward(x);
   const act = net.outputActivation;
   const before = net.forwardBeforeActivation?.bind(net);
   const node = act ? `node ${JSON.stringify(act.node)}` : '';
-  const choose = (c: OutputChoice, early: boolean): OutputChoice => {
-    beforeActivation.set(net, early);
-    return c;
-  };
   if (act && before && (act.op === 'Softmax' || act.op === 'LogSoftmax')) {
     if (forced === 'logits')
-      return choose(
-        {
-          forward: raw,
-          head: 'logits',
-          output: 'logits',
-          detection: `set by the output option (the graph ends in ${act.op}, ${node})`,
-          conflict: `output 'logits' was set, but the graph ends in ${act.op} (${node}): its outputs are taken as logits; leave output unset to read the logits before it`,
-        },
-        false,
-      );
-    return choose(
-      {
-        forward: before,
+      return {
+        forward: raw,
         head: 'logits',
-        output: 'probabilities',
-        detection: `graph ends in ${act.op} (${node}); logits read from its input`,
-      },
-      true,
-    );
+        output: 'logits',
+        detection: `set by the output option (the graph ends in ${act.op}, ${node})`,
+        conflict: `output 'logits' was set, but the graph ends in ${act.op} (${node}): its outputs are taken as logits; leave output unset to read the logits before it`,
+      };
+    return {
+      forward: before,
+      head: 'logits',
+      output: 'probabilities',
+      detection: `graph ends in ${act.op} (${node}); logits read from its input`,
+      beforeActivation: true,
+    };
   }
   if (act?.op === 'Sigmoid' && before) {
     const k = width(raw);
     if (k === 1 && forced !== 'logits')
-      return choose(
-        {
-          forward: before,
-          head: 'binary',
-          output: 'probabilities',
-          detection: `graph ends in Sigmoid (${node}) with one output: a binary classifier, logits [0, z] with z read from its input`,
-        },
-        true,
-      );
+      return {
+        forward: before,
+        head: 'binary',
+        output: 'probabilities',
+        detection: `graph ends in Sigmoid (${node}) with one output: a binary classifier, logits [0, z] with z read from its input`,
+        beforeActivation: true,
+      };
     if (forced === undefined)
       throw new InputError(
         'INVALID_OPTION',
@@ -68,24 +54,18 @@ function onnxChoice(net: OnnxNetwork, { forced, width }: OutputContext): OutputC
   const ends = `graph ends in ${last?.op ?? 'its input'}${last ? ` (node ${JSON.stringify(last.name)})` : ''}`;
   // a forced 'logits' agrees with the detection (workers receive the detected output as forced)
   if (forced === 'probabilities')
-    return choose(
-      {
-        forward: raw,
-        head: headFor(forced),
-        output: forced,
-        detection: `set by the output option (${ends})`,
-      },
-      false,
-    );
-  return choose(
-    {
+    return {
       forward: raw,
-      head: 'logits',
-      output: 'logits',
-      detection: `${ends}, not Softmax or Sigmoid: taken as logits`,
-    },
-    false,
-  );
+      head: headFor(forced),
+      output: forced,
+      detection: `set by the output option (${ends})`,
+    };
+  return {
+    forward: raw,
+    head: 'logits',
+    output: 'logits',
+    detection: `${ends}, not Softmax or Sigmoid: taken as logits`,
+  };
 }
 
 export const onnxAdapter: NetworkAdapter<OnnxNetwork> = {
@@ -107,9 +87,9 @@ export const onnxAdapter: NetworkAdapter<OnnxNetwork> = {
   inputShape: (net) => [...net.inputShape],
   name: (net) => net.source.where,
   output: onnxChoice,
-  plan: (net, mode) =>
+  plan: (net, mode, { beforeActivation }) =>
     mode === 'eval'
-      ? onnxPlanInUse(net, { beforeActivation: beforeActivation.get(net) ?? true })
+      ? onnxPlanInUse(net, { beforeActivation: beforeActivation === true })
       : undefined,
   checksum: async (net) => net.checksum,
   transfer: {

@@ -31,6 +31,11 @@ export interface OutputChoice {
   detection: string;
   /** Set when the `output` option contradicts the network. */
   conflict?: string;
+  /**
+   * The forward pass reads the input of the network's final activation
+   * (a Softmax or Sigmoid read before it): a plan must stop there too.
+   */
+  beforeActivation?: true;
 }
 
 export interface OutputContext {
@@ -72,8 +77,11 @@ export interface NetworkAdapter<N = unknown> {
   name(network: N): string;
   /** The forward pass and output detection (may throw InputError for an unusable output). */
   output(network: N, context: OutputContext): OutputChoice;
-  /** A layer plan (fast input gradients), or undefined to use TF.js's autodiff. */
-  plan(network: N, mode: ModelMode): LayerPlan | undefined;
+  /**
+   * A layer plan (fast input gradients) of the forward pass `output` chose,
+   * or undefined to use TF.js's autodiff.
+   */
+  plan(network: N, mode: ModelMode, output: OutputChoice): LayerPlan | undefined;
   /** sha256 hex of the network's definition and weights, or null when they cannot be read back. */
   checksum(network: N): Promise<string | null>;
   readonly transfer: WorkerTransfer<N>;
