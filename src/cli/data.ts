@@ -135,6 +135,9 @@ export async function loadData(f: DataFlags, model: Classifier): Promise<Dataset
   if (f.labels !== undefined && f.classes !== undefined) {
     throw new UsageError('give --labels or --classes, not both: both name the model classes');
   }
+  if (f.labels !== undefined && src.kind === 'mnist' && src.digits !== undefined) {
+    throw new UsageError(`--labels names all the model's classes; ${f.data} relabels digits`);
+  }
   const labels = f.labels === undefined ? undefined : readLabels(f.labels, model.numClasses);
   const ds =
     src.kind === 'mnist'
@@ -156,12 +159,7 @@ export async function loadData(f: DataFlags, model: Classifier): Promise<Dataset
           offset: f.offset,
         });
   // MNIST keeps its digits' class count; --labels only renames them for reports.
-  if (labels && src.kind === 'mnist') {
-    if (src.digits !== undefined) {
-      throw new UsageError(`--labels names all the model's classes; ${f.data} relabels digits`);
-    }
-    ds.classNames = labels.names;
-  }
+  if (labels && src.kind === 'mnist') ds.classNames = labels.names;
   if (ds.shape.join() !== model.inputShape.join()) {
     throw new LoadError(
       'DATA_LOAD',

@@ -41,6 +41,10 @@ test('a photo folder with --resize 256 --crop 224 --labels: class names from the
     loadData({ data: 'mnist:test', crop: 224, offset: 0 }, model(10)),
     /--crop is for an image folder/,
   );
+  await assert.rejects(
+    loadData({ data: 'mnist:test:3,7', labels, offset: 0 }, model(3)),
+    (e) => e instanceof UsageError && /--labels names all the model's classes/.test(e.message),
+  );
 });
 
 test('advkit eval on a photo folder with --resize --crop --labels: the report names the transform and classes', async () => {

@@ -99,12 +99,12 @@ export const demo = defineCommand({
   ],
   flags,
   async run(o) {
-    await startBackend(o.backend, mainThreads(o));
-    const out = o.out ?? path.join('advkit-out', `demo-${timestamp()}`);
-    await prepareOutDir(out);
     if (o['photos-only'] && o['no-photos']) {
       throw new UsageError('--photos-only and --no-photos leave nothing to run; give one');
     }
+    await startBackend(o.backend, mainThreads(o));
+    const out = o.out ?? path.join('advkit-out', `demo-${timestamp()}`);
+    await prepareOutDir(out);
     const names = o['photos-only']
       ? []
       : ['mnist-cnn', 'mnist-robust'].filter(
