@@ -201,54 +201,56 @@ export class Classifier {
         const probe = tf.fill([1, ...inputShape], bounds[0]) as tf.Tensor4D;
         return f(pre.apply(probe)).shape;
       });
-    let choice: OutputChoice;
+    // Whatever fails from here (a probe that throws included) frees the preprocessing's constants.
     try {
-      choice = adapter.output(network, { mode, forced, width: (f) => probeShape(f)[1] ?? 0 });
+      const choice = adapter.output(network, {
+        mode,
+        forced,
+        width: (f) => probeShape(f)[1] ?? 0,
+      });
+      const { forward, head } = choice;
+      const outShape = probeShape(forward);
+      if (head === 'binary' && outShape.length === 2) outShape[1] = 2;
+      if (outShape.length !== 2 || outShape[0] !== 1) {
+        throw new InputError(
+          'INVALID_SHAPE',
+          `the model must output [batch, classes]; it output [${outShape}] for one input`,
+        );
+      }
+      const numClasses = outShape[1];
+      if (options.numClasses !== undefined && options.numClasses !== numClasses) {
+        throw new InputError(
+          'CLASS_COUNT_MISMATCH',
+          `expected ${options.numClasses} classes but the model outputs ${numClasses}`,
+        );
+      }
+      if (numClasses < 2) {
+        throw new InputError(
+          'CLASS_COUNT_MISMATCH',
+          `a classifier needs at least 2 output classes; the model outputs ${numClasses} (wrap a single-logit model as logits [0, z])`,
+        );
+      }
+      const looksLikeProbabilities =
+        choice.output === 'logits' &&
+        outputsLookLikeProbabilities(forward, pre, inputShape, bounds);
+      const info: ClassifierInfo = {
+        name: options.name ?? adapter.name(network),
+        kind,
+        inputShape,
+        numClasses,
+        bounds,
+        mode,
+        output: choice.output,
+        outputDetection: choice.detection,
+        ...(choice.conflict ? { outputConflict: choice.conflict } : {}),
+        ...(looksLikeProbabilities ? { outputLooksLikeProbabilities: true } : {}),
+        preprocessing: pre.description,
+      };
+      return new Classifier(network, adapter, info, choice, pre, options.preprocess);
     } catch (e) {
       pre.dispose();
       throw e;
     }
-    const { forward, head } = choice;
-    const outShape = probeShape(forward);
-    if (head === 'binary' && outShape.length === 2) outShape[1] = 2;
-    if (outShape.length !== 2 || outShape[0] !== 1) {
-      pre.dispose();
-      throw new InputError(
-        'INVALID_SHAPE',
-        `the model must output [batch, classes]; it output [${outShape}] for one input`,
-      );
-    }
-    const numClasses = outShape[1];
-    if (options.numClasses !== undefined && options.numClasses !== numClasses) {
-      pre.dispose();
-      throw new InputError(
-        'CLASS_COUNT_MISMATCH',
-        `expected ${options.numClasses} classes but the model outputs ${numClasses}`,
-      );
-    }
-    if (numClasses < 2) {
-      pre.dispose();
-      throw new InputError(
-        'CLASS_COUNT_MISMATCH',
-        `a classifier needs at least 2 output classes; the model outputs ${numClasses} (wrap a single-logit model as logits [0, z])`,
-      );
-    }
-    const looksLikeProbabilities =
-      choice.output === 'logits' && outputsLookLikeProbabilities(forward, pre, inputShape, bounds);
-    const info: ClassifierInfo = {
-      name: options.name ?? adapter.name(network),
-      kind,
-      inputShape,
-      numClasses,
-      bounds,
-      mode,
-      output: choice.output,
-      outputDetection: choice.detection,
-      ...(choice.conflict ? { outputConflict: choice.conflict } : {}),
-      ...(looksLikeProbabilities ? { outputLooksLikeProbabilities: true } : {}),
-      preprocessing: pre.description,
-    };
-    return new Classifier(network, adapter, info, choice, pre, options.preprocess);
   }
 
   get bounds(): Bounds {

@@ -170,3 +170,18 @@ test('worker transfer: layers and graph models travel and predict the same; a fu
   }
   query.dispose();
 });
+
+test('a network refused while it is probed frees the preprocessing it was given', () => {
+  const preprocess = { mean: [0.5], std: [0.25] };
+  const n0 = tf.memory().numTensors;
+  assert.throws(
+    () => Classifier.create((() => [[0, 1]]) as never, { inputShape: [8, 8, 1], preprocess }),
+    (e: unknown) =>
+      e instanceof InputError && /^the model function returned an array/.test(e.message),
+  );
+  assert.throws(
+    () => Classifier.create(layers, { numClasses: 4, preprocess }),
+    (e: unknown) => e instanceof InputError && e.code === 'CLASS_COUNT_MISMATCH',
+  );
+  assert.equal(tf.memory().numTensors, n0, 'no tensor leaked');
+});
