@@ -1,13 +1,15 @@
 /**
  * Node-only: what crosses between the main thread and the evaluation
  * workers (`workers-node.ts`). Out: the network as its adapter sends it
- * (`model/networks/`: TF.js artifacts, ONNX bytes…) plus the options to wrap it again, the suite and plan options — checked first, so
- * anything that cannot be sent is an InputError naming it. Back: a worker's
- * error, rethrown as one of advkit's error classes.
+ * (`model/networks/`: TF.js artifacts, ONNX bytes…) plus the options to
+ * wrap it again, the suite and plan options — checked first, so anything
+ * that cannot be sent is an InputError naming it. Back: a worker's error,
+ * rethrown as one of advkit's error classes.
  */
 import * as tf from '@tensorflow/tfjs';
 import { AdvkitError, ERROR_CODES, InputError, LoadError, WorkerError } from '../errors.js';
 import type { Classifier, ClassifierOptions } from '../model/classifier.js';
+import { isNormalization } from '../model/preprocess.js';
 import type { SerialisedError, WorkerInit } from './eval-worker-node.js';
 import type { EvaluationJob } from './types.js';
 
@@ -70,7 +72,7 @@ export async function workerInit(job: EvaluationJob): Promise<WorkerInit> {
   }
   const model = job.model;
   const pre = model.preprocess;
-  if (pre !== undefined && !('mean' in pre && 'std' in pre)) {
+  if (pre !== undefined && !isNormalization(pre)) {
     throw new InputError(
       'INVALID_OPTION',
       `workerThreads: the model's preprocess ${JSON.stringify(pre.name)} is a function, which cannot be sent to a worker thread; use { mean, std }, build the preprocessing into the network, or evaluate without workers`,

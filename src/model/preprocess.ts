@@ -33,7 +33,8 @@ export interface PreparedPreprocess {
   dispose(): void;
 }
 
-function isNormalization(p: Preprocess): p is Normalization {
+/** Mean/std normalisation, as opposed to a custom function. */
+export function isNormalization(p: Preprocess): p is Normalization {
   return 'mean' in p && 'std' in p;
 }
 
