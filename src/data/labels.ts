@@ -52,7 +52,9 @@ export function parseLabels(text: string, where: string): ClassLabels {
       'INVALID_LABELS',
       names.length === 0
         ? `labels file ${where} names no classes`
-        : `labels file ${where}: class ${blank} (line ${blank + 1}) is empty; expected one class name per line`,
+        : body.startsWith('[')
+          ? `labels file ${where}: class ${blank} (entry ${blank} of the JSON array) is empty; expected a class name`
+          : `labels file ${where}: class ${blank} (line ${blank + 1}) is empty; expected one class name per line`,
     );
   }
   // ImageNet repeats two names ("crane", "maillot"): the class index tells them apart.

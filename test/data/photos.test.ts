@@ -185,6 +185,10 @@ test('labels files: lines, JSON, synset mapping; repeats get their index; count 
   assert.throws(() => parseLabels('[cat', 'c.json'), coded('INVALID_LABELS', /not valid JSON/));
   assert.throws(() => parseLabels('cat\n\ndog', 'd.txt'), coded('INVALID_LABELS', /line 2/));
   assert.throws(
+    () => parseLabels('["cat", " "]', 'd.json'),
+    coded('INVALID_LABELS', /class 1 \(entry 1 of the JSON array\) is empty/),
+  );
+  assert.throws(
     () => checkLabelCount({ names: ['a', 'b'] }, 1000, 'e.txt'),
     coded('CLASS_COUNT_MISMATCH', /e\.txt names 2 classes but the model outputs 1000/),
   );
