@@ -29,6 +29,7 @@ import {
   fitPhoto,
   listShippedPhotos,
   loadSamples,
+  type Photo,
   type PhotoFit,
   type UnitImage,
 } from './inputs.js';
@@ -120,6 +121,12 @@ async function useNetwork(load: () => Promise<LoadedNetwork>, label: string): Pr
 
 /* ---------- input ---------- */
 
+/**
+ * The photo last fitted to the model, kept so that moving ε or changing the
+ * attack does not resize it again (about 0.5 s for a 12-megapixel upload).
+ */
+let lastFit: { photo: Photo; key: string; fitted: ReturnType<typeof fitPhoto> } | undefined;
+
 function currentInput(shape: [number, number, number]): { img: UnitImage; label: number } | string {
   const kind = val('input-kind');
   let img: UnitImage | undefined;
@@ -137,12 +144,13 @@ function currentInput(shape: [number, number, number]): { img: UnitImage; label:
     const invert = $('image-invert') as Input;
     // A new photo or model decides the inversion afresh; the checkbox then rules.
     const key = `${photo.name}|${shape.join()}`;
-    const fitted = fitPhoto(
-      photo,
-      shape,
-      val('photo-fit') as PhotoFit,
-      invert.dataset.for === key ? invert.checked : 'auto',
-    );
+    const fit = val('photo-fit') as PhotoFit;
+    const choice = invert.dataset.for === key ? invert.checked : 'auto';
+    const fitted =
+      lastFit?.photo === photo && lastFit.key === `${key}|${fit}|${choice}`
+        ? lastFit.fitted
+        : fitPhoto(photo, shape, fit, choice);
+    lastFit = { photo, key: `${key}|${fit}|${fitted.inverted}`, fitted };
     invert.checked = fitted.inverted;
     invert.dataset.for = key;
     $('photo-info').textContent = fitted.caption;
