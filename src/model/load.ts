@@ -183,8 +183,6 @@ export async function loadClassifierFromOnnx(
     bytes = new Uint8Array(await response.arrayBuffer());
   } else bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
   const shape = options.inputShape;
-  if (shape !== undefined && shape.length !== 3)
-    throw new InputError('INVALID_SHAPE', `inputShape must be [h, w, c]; received [${shape}]`);
   const network = await importOnnx(bytes, {
     where,
     externalData: importOptions.externalData,

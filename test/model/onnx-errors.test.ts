@@ -116,6 +116,20 @@ describe('refused models', () => {
       { inputShape: [5, 6, 4] },
       'INVALID_SHAPE',
     );
+    // Refused before the graph is traced at that size (not a TF.js shape error).
+    for (const bad of [
+      [0, 6, 3],
+      [-2, 6, 3],
+      [2.5, 6, 3],
+      [5, 6],
+    ]) {
+      await refused(
+        dynamic,
+        /^inputShape must be \[height, width, channels\] of positive integers; received \[/,
+        { inputShape: bad as [number, number, number] },
+        'INVALID_SHAPE',
+      );
+    }
   });
 
   it('truncated, corrupt and empty files', async () => {

@@ -146,6 +146,12 @@ function inputInfo(model: ModelProto, where: string, given?: [number, number, nu
   const [n, c, h, w] = size;
   let shape: [number, number, number];
   if (given) {
+    // Checked here, before the graph is traced at this size.
+    if (given.length !== 3 || !given.every((d) => Number.isInteger(d) && d > 0))
+      throw new InputError(
+        'INVALID_SHAPE',
+        `inputShape must be [height, width, channels] of positive integers; received [${given}]`,
+      );
     const clash = [h, w, c].some((v, i) => v > 0 && v !== given[i]);
     if (clash)
       throw new InputError(
