@@ -8,27 +8,21 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TranslatedGraph } from './graph.js';
 
-const lastUses = new WeakMap<TranslatedGraph, Map<number, number[]>>();
+/** Per value, the index of the last node reading it (-1: none); the same whichever value a run stops at. */
+const lastUses = new WeakMap<TranslatedGraph, number[]>();
 
-function lastUseFor(g: TranslatedGraph, output: number): number[] {
-  let byOut = lastUses.get(g);
-  if (!byOut) {
-    byOut = new Map();
-    lastUses.set(g, byOut);
-  }
-  let last = byOut.get(output);
+function lastUseFor(g: TranslatedGraph): number[] {
+  let last = lastUses.get(g);
   if (!last) {
-    last = new Array(g.values.length).fill(-1);
-    g.nodes.forEach((n, k) => {
-      for (const i of n.inputs) last![i] = k;
-    });
-    byOut.set(output, last);
+    last = new Array<number>(g.values.length).fill(-1);
+    for (const [k, n] of g.nodes.entries()) for (const i of n.inputs) last[i] = k;
+    lastUses.set(g, last);
   }
   return last;
 }
 
 function runOnce(g: TranslatedGraph, x: tf.Tensor4D, output: number): tf.Tensor {
-  const last = lastUseFor(g, output);
+  const last = lastUseFor(g);
   const vals: (tf.Tensor | undefined)[] = new Array(g.values.length);
   vals[0] = x;
   for (let k = 0; k < g.nodes.length; k++) {
