@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import sharp from 'sharp';
 import { applyPhotoTransform, decodePng, toChannels } from '../src/data/index.js';
-import { decodeJpeg } from '../src/data/jpeg.js';
+import { decodeJpeg, isJpeg } from '../src/data/jpeg.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '5' } } });
 const runs = Number(values.runs);
@@ -43,7 +43,7 @@ const time = async (f: () => unknown) => {
 
 const rows: string[][] = [];
 for (const f of files) {
-  const jpeg = f.bytes[0] === 0xff;
+  const jpeg = isJpeg(f.bytes);
   const t = { decode: [] as number[], resize: [] as number[], sharp: [] as number[] };
   for (let r = 0; r < runs; r++) {
     let img = jpeg ? decodeJpeg(f.bytes, f.name).image : decodePng(f.bytes, f.name).image;

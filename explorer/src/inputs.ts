@@ -11,6 +11,7 @@ import {
   decodeJpeg,
   describePhotoTransform,
   type Image8,
+  isJpeg,
   type PhotoTransform,
   toChannels,
 } from 'advkit';
@@ -220,7 +221,7 @@ export async function listShippedPhotos(): Promise<ShippedPhoto[]> {
  * orientation applied); other formats by the browser.
  */
 export async function decodePhoto(bytes: Uint8Array, name: string): Promise<Photo> {
-  if (bytes[0] === 0xff && bytes[1] === 0xd8) {
+  if (isJpeg(bytes)) {
     const d = decodeJpeg(bytes, name);
     return {
       name,

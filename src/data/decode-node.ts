@@ -9,9 +9,8 @@ import { PNG } from 'pngjs';
 import sharp from 'sharp';
 import { LoadError } from '../errors.js';
 import type { Image8 } from './image.js';
-import { type DecodedPhoto, decodeJpeg } from './jpeg.js';
+import { type DecodedPhoto, decodeJpeg, isJpeg } from './jpeg.js';
 
-const isJpeg = (b: Uint8Array) => b.length > 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
 const isPng = (b: Uint8Array) =>
   b.length > 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47;
 

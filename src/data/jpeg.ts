@@ -18,6 +18,10 @@ export interface DecodedPhoto {
   conversions: string[];
 }
 
+/** Whether `bytes` start as a JPEG does (SOI, then a marker): the format is read from the bytes, not the file name. */
+export const isJpeg = (bytes: Uint8Array): boolean =>
+  bytes.length > 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+
 /** The APP markers and frame header of a JPEG: its component count (1 grey, 3 YCbCr, 4 CMYK). */
 function jpegComponents(bytes: Uint8Array): number | undefined {
   let i = 2;

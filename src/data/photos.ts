@@ -9,6 +9,12 @@ export {
   photoTransformSize,
 } from './crop.js';
 export { checkImage8, dropAlpha, type Image8, toChannels, toPixels } from './image.js';
-export { applyOrientation, type DecodedPhoto, decodeJpeg, exifOrientation } from './jpeg.js';
+export {
+  applyOrientation,
+  type DecodedPhoto,
+  decodeJpeg,
+  exifOrientation,
+  isJpeg,
+} from './jpeg.js';
 export { type ClassLabels, checkLabelCount, parseLabels } from './labels.js';
 export { resizeBilinear, shorterSideSize } from './resize.js';
