@@ -181,7 +181,7 @@ export function fromCsv(
     classNames = Array.from({ length: k }, (_, i) => String(i));
   } else classNames = [...new Set(rows.map((r) => r.cells[1]))].sort(byName);
   const files = rows.map(({ line, cells: [file, label] }) => {
-    let y = names ? classIndex(classNames, ids, label) : classNames.indexOf(label);
+    let y = classIndex(classNames, ids, label);
     if (y < 0 && isIndex(label) && Number(label) < classNames.length) y = Number(label);
     if (y < 0) {
       throw new LoadError(
