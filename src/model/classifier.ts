@@ -11,7 +11,6 @@ import { InputError } from '../errors.js';
 import { checkOptionKeys } from '../options.js';
 import { type Bounds, checkBounds, DEFAULT_BOUNDS } from '../threat-model/bounds.js';
 import type { LayerPlan } from './layer-plan.js';
-import { PlanMismatch } from './layer-steps.js';
 import { adapterFor, NETWORK_ADAPTERS, type Network } from './networks/index.js';
 import type {
   ModelMode,
@@ -21,6 +20,7 @@ import type {
   OutputKind,
 } from './networks/types.js';
 import { type PreparedPreprocess, type Preprocess, preparePreprocess } from './preprocess.js';
+import { PlanMismatch } from './step-graph.js';
 
 export type { ModelFunction, Network, QueryOnlyNetwork } from './networks/index.js';
 export type { ModelMode, NetworkKind, OutputKind } from './networks/types.js';

@@ -11,8 +11,8 @@ import { InputError } from '../errors.js';
 import { type ObjectiveName, objective, objectiveWithGradient } from '../threat-model/losses.js';
 import type { Classifier } from './classifier.js';
 import type { LayerPlan } from './layer-plan.js';
-import { PlanMismatch } from './layer-steps.js';
 import { gradientChunk, memoryBounded, recordForwardBytes } from './memory-budget.js';
+import { PlanMismatch } from './step-graph.js';
 
 export interface GradientStep {
   grad: tf.Tensor4D;

@@ -12,8 +12,6 @@ import {
 } from '../backend/folded-conv.js';
 import { PlanMismatch, type Step } from './step-graph.js';
 
-export { PlanMismatch, type Step } from './step-graph.js';
-
 /* ---------- activations ---------- */
 
 type Activation = 'linear' | 'relu' | 'relu6' | 'sigmoid' | 'tanh';
