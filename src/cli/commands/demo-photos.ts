@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { FGSM } from '../../attacks/index.js';
-import { encodeRgbaPng, loadImageFolder, parseLabels } from '../../data/index.js';
+import { checkLabelCount, encodeRgbaPng, loadImageFolder, parseLabels } from '../../data/index.js';
 import { evaluate } from '../../eval/index.js';
 import type { EvaluationReport } from '../../eval/types.js';
 import { writeFileSetAtomic } from '../../files/atomic.js';
@@ -42,6 +42,7 @@ export function photoDemoPaths(root: string): PhotoDemoPaths | undefined {
     photos: path.join(root, 'examples', 'photos'),
   };
   return existsSync(path.join(p.model, 'model.json')) &&
+    existsSync(path.join(p.model, 'labels.txt')) &&
     existsSync(path.join(p.photos, 'nsfw-labels.csv'))
     ? p
     : undefined;
@@ -122,14 +123,14 @@ export async function runPhotoDemo(
   out: string,
   options: { seed?: number } = {},
 ): Promise<{ report: EvaluationReport; picture: FgsmPicture; files: string[] }> {
-  const classNames = parseLabels(
-    readFileSync(path.join(paths.model, 'labels.txt'), 'utf8'),
-    'labels.txt',
-  ).names;
+  const labelsFile = path.join(paths.model, 'labels.txt');
+  const labels = parseLabels(readFileSync(labelsFile, 'utf8'), labelsFile);
+  const classNames = labels.names;
   const { model, checksum } = await loadClassifierFromFile(path.join(paths.model, 'model.json'), {
     name: 'nsfw-mobilenet (nsfwjs 4.4.0 MobileNetV2)',
   });
   try {
+    checkLabelCount(labels, model.numClasses, labelsFile);
     const ds = await loadImageFolder(paths.photos, {
       shape: model.inputShape,
       bounds: model.bounds,
