@@ -87,29 +87,35 @@ export interface ClassifierInfo {
 /** Slack for a float32 softmax's range and row sums. */
 const PROBABILITY_SLACK = 1e-4;
 
+/** Whether every row of `z` lies in [0, 1] and sums to 1, up to float32 rounding. */
+function isDistribution(z: tf.Tensor): boolean {
+  return tf.tidy(() => {
+    const f = tf.cast(z, 'float32');
+    const sums = tf.sum(f, -1);
+    const [min, max, worst] = tf
+      .stack([tf.min(f), tf.max(f), tf.max(tf.abs(tf.sub(sums, 1)))])
+      .dataSync();
+    return min >= -PROBABILITY_SLACK && max <= 1 + PROBABILITY_SLACK && worst <= PROBABILITY_SLACK;
+  });
+}
+
+/**
+ * Whether the outputs on a blank image at the lower bound (`blank`, already
+ * computed by the class count's probe) and on a ramp across the bounds are
+ * both distributions. One input at a time: some graphs have a fixed batch of
+ * one. Call it inside a tidy (the ramp's tensors are left to it).
+ */
 function outputsLookLikeProbabilities(
+  blank: tf.Tensor,
   forward: (x: tf.Tensor4D) => tf.Tensor,
   pre: PreparedPreprocess,
   inputShape: readonly [number, number, number],
   [lo, hi]: Bounds,
 ): boolean {
+  if (!isDistribution(blank)) return false;
   const d = inputShape[0] * inputShape[1] * inputShape[2];
-  // One input at a time: some graphs have a fixed batch of one.
-  const probes = [
-    () => tf.fill([1, ...inputShape], lo),
-    () => tf.reshape(tf.linspace(lo, hi, d), [1, ...inputShape]),
-  ];
-  return probes.every((probe) =>
-    tf.tidy(() => {
-      const z = tf.cast(forward(pre.apply(probe() as tf.Tensor4D)), 'float32');
-      const sums = tf.sum(z, -1);
-      const [min, max, worst] = tf
-        .stack([tf.min(z), tf.max(z), tf.max(tf.abs(tf.sub(sums, 1)))])
-        .dataSync();
-      return (
-        min >= -PROBABILITY_SLACK && max <= 1 + PROBABILITY_SLACK && worst <= PROBABILITY_SLACK
-      );
-    }),
+  return isDistribution(
+    forward(pre.apply(tf.reshape(tf.linspace(lo, hi, d), [1, ...inputShape]) as tf.Tensor4D)),
   );
 }
 
@@ -209,30 +215,37 @@ export class Classifier {
         width: (f) => probeShape(f)[1] ?? 0,
       });
       const { forward, head } = choice;
-      const outShape = probeShape(forward);
-      if (head === 'binary' && outShape.length === 2) outShape[1] = 2;
-      if (outShape.length !== 2 || outShape[0] !== 1) {
-        throw new InputError(
-          'INVALID_SHAPE',
-          `the model must output [batch, classes]; it output [${outShape}] for one input`,
-        );
-      }
-      const numClasses = outShape[1];
-      if (options.numClasses !== undefined && options.numClasses !== numClasses) {
-        throw new InputError(
-          'CLASS_COUNT_MISMATCH',
-          `expected ${options.numClasses} classes but the model outputs ${numClasses}`,
-        );
-      }
-      if (numClasses < 2) {
-        throw new InputError(
-          'CLASS_COUNT_MISMATCH',
-          `a classifier needs at least 2 output classes; the model outputs ${numClasses} (wrap a single-logit model as logits [0, z])`,
-        );
-      }
-      const looksLikeProbabilities =
-        choice.output === 'logits' &&
-        outputsLookLikeProbabilities(forward, pre, inputShape, bounds);
+      const { numClasses, looksLikeProbabilities } = tf.tidy(() => {
+        // The blank probe's output: its shape gives the class count, its values feed the probability check.
+        const blank = forward(pre.apply(tf.fill([1, ...inputShape], bounds[0]) as tf.Tensor4D));
+        const outShape = [...blank.shape];
+        if (head === 'binary' && outShape.length === 2) outShape[1] = 2;
+        if (outShape.length !== 2 || outShape[0] !== 1) {
+          throw new InputError(
+            'INVALID_SHAPE',
+            `the model must output [batch, classes]; it output [${outShape}] for one input`,
+          );
+        }
+        const numClasses = outShape[1];
+        if (options.numClasses !== undefined && options.numClasses !== numClasses) {
+          throw new InputError(
+            'CLASS_COUNT_MISMATCH',
+            `expected ${options.numClasses} classes but the model outputs ${numClasses}`,
+          );
+        }
+        if (numClasses < 2) {
+          throw new InputError(
+            'CLASS_COUNT_MISMATCH',
+            `a classifier needs at least 2 output classes; the model outputs ${numClasses} (wrap a single-logit model as logits [0, z])`,
+          );
+        }
+        return {
+          numClasses,
+          looksLikeProbabilities:
+            choice.output === 'logits' &&
+            outputsLookLikeProbabilities(blank, forward, pre, inputShape, bounds),
+        };
+      });
       const info: ClassifierInfo = {
         name: options.name ?? adapter.name(network),
         kind,

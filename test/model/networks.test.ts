@@ -185,3 +185,19 @@ test('a network refused while it is probed frees the preprocessing it was given'
   );
   assert.equal(tf.memory().numTensors, n0, 'no tensor leaked');
 });
+
+test('creating a classifier runs its network twice: the blank probe (shape and values) and the ramp', () => {
+  let calls = 0;
+  // [1 − m, m] for the image mean m: a distribution on both probes, so both are run.
+  const counted: ModelFunction = (x) => {
+    calls++;
+    return tf.tidy(() => {
+      const m = tf.reshape(tf.mean(x, [1, 2, 3]), [-1, 1]);
+      return tf.concat([tf.sub(1, m), m], 1);
+    });
+  };
+  const model = Classifier.create(counted, { inputShape: [4, 4, 1] });
+  assert.equal(calls, 2, 'forward passes at creation');
+  assert.equal(model.info.outputLooksLikeProbabilities, true);
+  model.dispose();
+});
