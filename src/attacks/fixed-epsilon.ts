@@ -38,6 +38,26 @@ export interface Perturbed {
   queries: number[];
 }
 
+/**
+ * What a query attack refuses before its options are read: a surrogate (it
+ * differentiates nothing, so a transfer source would be silently unused) and
+ * the L1 norm (the query attacks' windows and draws exist for L∞ and L2).
+ */
+export function checkQueryAttackOptions(attack: string, options: object): void {
+  if ((options as { surrogate?: unknown }).surrogate !== undefined) {
+    throw new InputError(
+      'INVALID_OPTION',
+      `${attack} takes no surrogate: it queries only the attacked model and uses no gradient`,
+    );
+  }
+  if ((options as { norm?: unknown }).norm === 'l1') {
+    throw new InputError(
+      'UNKNOWN_NORM',
+      `${attack} supports the norms 'linf' and 'l2'; received 'l1'`,
+    );
+  }
+}
+
 export interface BaseOptions {
   /** Threat-model norm. Default 'linf'. */
   norm?: NormName;

@@ -26,11 +26,15 @@
  *   const [r] = await noise.run(model, { x, labels, seed: 0 }, [1.0]); // r.queries
  */
 import * as tf from '@tensorflow/tfjs';
-import { InputError } from '../errors.js';
 import { type LossName, objective } from '../threat-model/losses.js';
 import type { NormName } from '../threat-model/norms.js';
 import { exampleRng, type Rng, Stream } from '../threat-model/rng.js';
-import { type AttackContext, FixedEpsilonAttack, type Perturbed } from './fixed-epsilon.js';
+import {
+  type AttackContext,
+  checkQueryAttackOptions,
+  FixedEpsilonAttack,
+  type Perturbed,
+} from './fixed-epsilon.js';
 import { checkPositive } from './step-size.js';
 import type { AttackDescription } from './types.js';
 
@@ -62,21 +66,10 @@ export class Noise extends FixedEpsilonAttack {
   readonly restarts: number;
 
   constructor(options: NoiseOptions = {}) {
-    if ((options as { surrogate?: unknown }).surrogate !== undefined) {
-      throw new InputError(
-        'INVALID_OPTION',
-        'Noise takes no surrogate: it queries only the attacked model and uses no gradient',
-      );
-    }
+    checkQueryAttackOptions('Noise', options);
     super({ ...options, loss: options.loss ?? 'cw' }, [
       'restarts',
     ] satisfies (keyof NoiseOptions)[]);
-    if (this.norm === 'l1') {
-      throw new InputError(
-        'UNKNOWN_NORM',
-        "Noise supports the norms 'linf' and 'l2'; received 'l1'",
-      );
-    }
     checkPositive(options.restarts, 'restarts', true);
     this.restarts = options.restarts ?? 10;
   }

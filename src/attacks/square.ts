@@ -30,7 +30,7 @@ import { type LossName, objective } from '../threat-model/losses.js';
 import type { NormName } from '../threat-model/norms.js';
 import { exampleRng, Stream } from '../threat-model/rng.js';
 import type { AttackContext, Perturbed } from './fixed-epsilon.js';
-import { FixedEpsilonAttack } from './fixed-epsilon.js';
+import { checkQueryAttackOptions, FixedEpsilonAttack } from './fixed-epsilon.js';
 import {
   type ImageGeometry,
   l2Propose,
@@ -68,24 +68,13 @@ export class Square extends FixedEpsilonAttack {
   readonly rescaleSchedule: boolean;
 
   constructor(options: SquareOptions = {}) {
-    if ((options as { surrogate?: unknown }).surrogate !== undefined) {
-      throw new InputError(
-        'INVALID_OPTION',
-        'Square takes no surrogate: it queries only the attacked model and uses no gradient',
-      );
-    }
+    checkQueryAttackOptions('Square', options);
     super({ ...options, loss: options.loss ?? 'cw' }, [
       'queries',
       'pInit',
       'restarts',
       'rescaleSchedule',
     ] satisfies (keyof SquareOptions)[]);
-    if (this.norm === 'l1') {
-      throw new InputError(
-        'UNKNOWN_NORM',
-        "Square supports the norms 'linf' and 'l2'; received 'l1'",
-      );
-    }
     checkPositive(options.queries, 'queries', true);
     checkPositive(options.restarts, 'restarts', true);
     this.queries = options.queries ?? 5000;

@@ -203,6 +203,10 @@ test('options are checked', () => {
     'UNKNOWN_NORM',
   );
   assert.equal(
+    code(() => new Square({ surrogate: {} } as never)),
+    'INVALID_OPTION',
+  );
+  assert.equal(
     code(() => new Square({ queries: 0 })),
     'INVALID_OPTION',
   );
