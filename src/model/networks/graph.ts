@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../../errors.js';
 import { graphOutput } from '../graph-output.js';
 import { sendableArtifacts } from './artifacts.js';
-import { headFor, staticInputShape } from './shared.js';
+import { headFor, plainOutputChoice, staticInputShape } from './shared.js';
 import type { NetworkAdapter, OutputChoice, OutputContext } from './types.js';
 
 /** Output kind of a GraphModel from its graph; `width` runs the raw output on one input. */
@@ -78,20 +78,7 @@ function graphChoice(network: tf.GraphModel, { forced, width }: OutputContext): 
     }
   }
   const ends = g.op ? `graph ends in ${g.op} (${node})` : 'the graph could not be read';
-  if (forced === 'probabilities') {
-    return {
-      forward: raw,
-      head: headFor(forced),
-      output: forced,
-      detection: `set by the output option (${ends})`,
-    };
-  }
-  return {
-    forward: raw,
-    head: 'logits',
-    output: 'logits',
-    detection: `${ends}, not Softmax or Sigmoid: taken as logits`,
-  };
+  return plainOutputChoice(raw, forced, ends);
 }
 
 export const graphAdapter: NetworkAdapter<tf.GraphModel> = {

@@ -9,7 +9,7 @@
 import { InputError } from '../../errors.js';
 import { importOnnxSource, type OnnxNetwork } from '../onnx/index.js';
 import { onnxPlanInUse } from '../onnx/plan.js';
-import { headFor } from './shared.js';
+import { plainOutputChoice } from './shared.js';
 import type { NetworkAdapter, OutputChoice, OutputContext } from './types.js';
 
 function onnxChoice(net: OnnxNetwork, { forced, width }: OutputContext): OutputChoice {
@@ -53,19 +53,7 @@ function onnxChoice(net: OnnxNetwork, { forced, width }: OutputContext): OutputC
   const last = net.graph.nodes.find((n) => n.output === net.graph.output);
   const ends = `graph ends in ${last?.op ?? 'its input'}${last ? ` (node ${JSON.stringify(last.name)})` : ''}`;
   // a forced 'logits' agrees with the detection (workers receive the detected output as forced)
-  if (forced === 'probabilities')
-    return {
-      forward: raw,
-      head: headFor(forced),
-      output: forced,
-      detection: `set by the output option (${ends})`,
-    };
-  return {
-    forward: raw,
-    head: 'logits',
-    output: 'logits',
-    detection: `${ends}, not Softmax or Sigmoid: taken as logits`,
-  };
+  return plainOutputChoice(raw, forced, ends);
 }
 
 export const onnxAdapter: NetworkAdapter<OnnxNetwork> = {

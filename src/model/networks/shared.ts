@@ -1,7 +1,7 @@
 /** Small helpers the adapters share. */
 import * as tf from '@tensorflow/tfjs';
 import { InputError } from '../../errors.js';
-import type { Head, OutputKind } from './types.js';
+import type { Head, OutputChoice, OutputKind } from './types.js';
 
 export const headFor = (output: OutputKind): Head =>
   output === 'probabilities' ? 'log' : 'logits';
@@ -32,5 +32,30 @@ export function tensorOutput(
         ? 'a Promise: advkit queries the model synchronously, in a loop; give a function that returns the scores as a tf.Tensor (e.g. tf.tensor2d of numbers already fetched)'
         : `${Array.isArray(out) ? 'an array' : typeof out}; return a tf.Tensor [batch, classes]`;
     throw new InputError('INVALID_OPTION', `${what} returned ${got}`);
+  };
+}
+
+/**
+ * The output of a graph whose last op is no Softmax or Sigmoid (`ends` says
+ * which it is): logits, unless the output option says probabilities.
+ */
+export function plainOutputChoice(
+  raw: (x: tf.Tensor4D) => tf.Tensor,
+  forced: OutputKind | undefined,
+  ends: string,
+): OutputChoice {
+  if (forced === 'probabilities') {
+    return {
+      forward: raw,
+      head: headFor(forced),
+      output: forced,
+      detection: `set by the output option (${ends})`,
+    };
+  }
+  return {
+    forward: raw,
+    head: 'logits',
+    output: 'logits',
+    detection: `${ends}, not Softmax or Sigmoid: taken as logits`,
   };
 }
